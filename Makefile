@@ -1,0 +1,42 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test stop lint format superuser install clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py demo_admin
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+stop:
+	@if test -x $(PY); then $(PY) -m project.localredis stop; \
+	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-test $(PY) -m project.localredis stop; fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+superuser: $(STAMP)
+	DJANGO_DEBUG=1 $(PY) manage.py createsuperuser
+
+clean: stop
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

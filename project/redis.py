@@ -1,0 +1,31 @@
+"""The one place that knows how to reach Redis (DESIGN §6, §7).
+
+The raw client shares django-redis's connection pool, so the cache, sessions and every
+feature that talks to Redis directly use one set of connections with one set of timeouts
+(``CACHES["default"]`` in settings: short socket timeouts, no client-side retries).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django_redis import get_redis_connection
+from redis import Redis
+
+CACHE_ALIAS = "default"
+
+
+def get_client() -> Redis:
+    """Return the raw redis-py client on the shared pool of the default cache."""
+    return get_redis_connection(CACHE_ALIAS)
+
+
+def make_key(app: str, entity: str, *rest: str | int) -> str:
+    """Build a key as ``{prefix}:{app}:{entity}[:{id}][:{facet}]`` (DESIGN §6).
+
+    Each app wraps this in its own key builder; nothing builds keys inline. The prefix is
+    read at call time so tests and tenants can change it.
+    """
+    parts = [settings.REDIS_KEY_PREFIX, app, entity, *(str(part) for part in rest)]
+    if any(part == "" for part in parts):
+        raise ValueError(f"empty key part in {parts!r}")
+    return ":".join(parts)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from project.views import ApiRootView, HealthView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", ApiRootView.as_view(), name="api-root"),
+    path("api/", include("users.urls")),
+    path("api/health/", HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+handler404 = "project.views.not_found"
+handler500 = "project.views.server_error"

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from redis import Redis
+from rest_framework.test import APIClient
+
+from project.redis import get_client
+from users.models import User
+
+PASSWORD = "correct-Horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def redis_client() -> Iterator[Redis]:
+    """The raw client on the test Redis, emptied before each test.
+
+    The test session started this server (or REDIS_URL named it), so flushing is safe.
+    """
+    client = get_client()
+    client.flushdb()
+    yield client
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """A cookie-keeping client that enforces CSRF like a browser would face it."""
+    return APIClient(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(**fields: Any) -> User:
+        n = next(counter)
+        fields.setdefault("username", f"user{n}")
+        fields.setdefault("email", f"user{n}@example.com")
+        fields.setdefault("password", PASSWORD)
+        return User.objects.create_user(**fields)
+
+    return make

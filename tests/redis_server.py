@@ -1,0 +1,45 @@
+"""Give the test session its own redis-server before Django's settings are read.
+
+Loaded early with ``-p tests.redis_server`` (pyproject.toml): pytest-django imports the
+settings while pytest loads the first conftests, and the settings need REDIS_URL. Unless
+REDIS_URL names a Redis, the session uses the project's local-server machinery on its own
+socket under ``var/redis-test/`` (never the development server's data, never 6379), starts
+it if needed and stops it at the end if it started it. Worker processes inherit the
+environment and share the server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+
+import pytest
+
+from project.localredis import BASE_DIR, LocalRedis
+
+TEST_REDIS_DIR = BASE_DIR / "var" / "redis-test"
+_started = pytest.StashKey[LocalRedis]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None, None, None]:
+    os.environ.setdefault("DJANGO_SECRET_KEY", "django-insecure-test-only")
+    if not os.environ.get("REDIS_URL"):
+        os.environ.setdefault("LOCAL_REDIS_DIR", str(TEST_REDIS_DIR))
+        server = LocalRedis.from_environ()
+        if server.ensure_running():
+            early_config.stash[_started] = server
+        os.environ["REDIS_URL"] = server.url
+    return (yield)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"redis: {os.environ.get('REDIS_URL')}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_started, None)
+    if server is not None:
+        server.stop()

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from rest_framework import permissions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+def is_self_or_staff(request: Request | HttpRequest | None, user: Any) -> bool:
+    """True when the request comes from ``user`` themself or from staff."""
+    if request is None:
+        return False
+    viewer = request.user
+    return bool(viewer.is_authenticated and (viewer.pk == user.pk or viewer.is_staff))
+
+
+class IsSelfOrStaffOrReadOnly(permissions.BasePermission):
+    """Anyone may read and register; only the user themself or staff may change a user."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in permissions.SAFE_METHODS or getattr(view, "action", None) == "create":
+            return True
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        return request.method in permissions.SAFE_METHODS or is_self_or_staff(request, obj)

@@ -1,0 +1,58 @@
+"""User business logic: plain functions with keyword-only arguments; views stay thin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from users.models import User
+
+
+class DuplicateUser(Exception):
+    """The username or email is taken; ``field`` names which one."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"A user with this {field} already exists.")
+        self.field = field
+
+
+def username_taken(username: str, *, exclude_pk: int | None = None) -> bool:
+    # Case-insensitive, as Django's own UserCreationForm checks it.
+    return User.objects.filter(username__iexact=username).exclude(pk=exclude_pk).exists()
+
+
+def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
+    return User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+def register_user(*, username: str, email: str, password: str, full_name: str = "") -> User:
+    """Create a user; raise DuplicateUser if another request took the name or email first."""
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                username=username, email=email, password=password, full_name=full_name
+            )
+    except IntegrityError as exc:
+        raise _duplicate(username=username, email=email) from exc
+
+
+def update_user(*, user: User, changes: dict[str, Any]) -> User:
+    """Apply profile changes; raise DuplicateUser on a concurrent clash, leaving the row as it was."""
+    for field, value in changes.items():
+        setattr(user, field, value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError as exc:
+        user.refresh_from_db()
+        raise _duplicate(
+            username=changes.get("username", ""), email=changes.get("email", ""), exclude=user.pk
+        ) from exc
+    return user
+
+
+def _duplicate(*, username: str, email: str, exclude: int | None = None) -> DuplicateUser:
+    if username and username_taken(username, exclude_pk=exclude):
+        return DuplicateUser("username")
+    return DuplicateUser("email")

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from users.models import User
+from users.permissions import IsSelfOrStaffOrReadOnly
+from users.serializers import CsrfSerializer, LoginSerializer, RegisterSerializer, UserSerializer
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    """Register, list, read, update and delete users."""
+
+    queryset = User.objects.order_by("id")
+    permission_classes = [IsSelfOrStaffOrReadOnly]
+    def get_object(self) -> User:
+        # A malformed id is a JSON 404 here, not an HTML one from the URL resolver.
+        if not str(self.kwargs[self.lookup_field]).isdigit():
+            raise NotFound("No user with this id.")
+        return super().get_object()
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        return RegisterSerializer if self.action == "create" else UserSerializer
+
+    def perform_destroy(self, instance: User) -> None:
+        deleting_self = instance.pk == self.request.user.pk
+        instance.delete()
+        if deleting_self:
+            logout(self.request)
+
+
+class CsrfView(APIView):
+    """Set the ``csrftoken`` cookie and return the token for the ``X-CSRFToken`` header."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=CsrfSerializer)
+    @method_decorator(ensure_csrf_cookie)
+    def get(self, request: Request) -> Response:
+        return Response({"csrfToken": get_token(request)})
+
+
+class LoginView(APIView):
+    """Sign in with a username and password; the session cookie comes back."""
+
+    permission_classes = [AllowAny]
+
+    # DRF checks CSRF only for authenticated sessions; a login form needs it too (login CSRF).
+    @extend_schema(request=LoginSerializer, responses=UserSerializer)
+    @method_decorator(csrf_protect)
+    def post(self, request: Request) -> Response:
+        credentials = LoginSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(request, **credentials.validated_data)
+        if user is None:
+            return Response(
+                {"detail": "Invalid username or password."}, status=status.HTTP_400_BAD_REQUEST
+            )
+        login(request, user)  # cycles the session key: no fixation
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+
+class LogoutView(APIView):
+    """End the current session."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """The signed-in user, email included."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user, context={"request": request}).data)
