@@ -14,6 +14,7 @@ Run as a module: ``python -m project.localredis {start,stop,status,url}``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import importlib.util
@@ -24,11 +25,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = BASE_DIR / "var" / "redis"
@@ -97,6 +99,8 @@ class LocalRedis:
             unix_socket_path=str(self.socket_path),
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            # redis-py retries 3 times with backoff by default: a dead socket would cost seconds.
+            retry=Retry(NoBackoff(), 0),
         )
 
     def is_running(self) -> bool:
@@ -123,17 +127,15 @@ class LocalRedis:
         """Shut the server down; return False if it was not running."""
         if not self.is_running():
             return False
-        with self.client(timeout=5) as conn:
-            try:
-                conn.shutdown(nosave=not self.persistent, save=self.persistent)
-            except redis.ConnectionError:
-                pass  # SHUTDOWN closes the connection as it succeeds.
+        # SHUTDOWN closes the connection as it succeeds.
+        with self.client(timeout=5) as conn, contextlib.suppress(redis.ConnectionError):
+            conn.shutdown(nosave=not self.persistent, save=self.persistent)
         deadline = time.monotonic() + _START_TIMEOUT
         while self.is_running() and time.monotonic() < deadline:
             time.sleep(0.05)
         return True
 
-    @contextmanager
+    @contextlib.contextmanager
     def _start_lock(self) -> Iterator[None]:
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.directory / "start.lock", "w") as lock:

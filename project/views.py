@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from drf_spectacular.utils import extend_schema, inline_serializer
-from redis import RedisError
+from redis import Redis, RedisError
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -69,9 +69,9 @@ class HealthView(APIView):
         return Response(status, status=200 if healthy else 503)
 
 
-def _check_redis() -> str:
+def _check_redis(client: Redis | None = None) -> str:
     try:
-        get_client().ping()
+        (client or get_client()).ping()
     except RedisError as exc:
         logger.warning("health: redis unavailable: %s", exc)
         return f"unavailable ({type(exc).__name__})"
@@ -89,9 +89,7 @@ def _check_database() -> str:
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") and "text/html" not in request.headers.get(
-        "Accept", ""
-    )
+    return request.path.startswith("/api/") and "text/html" not in request.headers.get("Accept", "")
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,14 +14,20 @@ PASSWORD = "correct-Horse-battery-9"
 
 
 @pytest.fixture(autouse=True)
-def redis_client() -> Iterator[Redis]:
+def redis_client() -> Redis:
     """The raw client on the test Redis, emptied before each test.
 
     The test session started this server (or REDIS_URL named it), so flushing is safe.
     """
     client = get_client()
     client.flushdb()
-    yield client
+    return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # PBKDF2's cost is the point in production and dead time in tests that are not about it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ class UserSerializer(serializers.ModelSerializer):
     def update(self, instance: User, validated_data: dict[str, Any]) -> User:
         try:
             return services.update_user(user=instance, changes=validated_data)
-        except services.DuplicateUser as exc:
+        except services.DuplicateUserError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
 
     def _pk(self) -> int | None:
@@ -71,7 +71,7 @@ class RegisterSerializer(UserSerializer):
     def create(self, validated_data: dict[str, Any]) -> User:
         try:
             return services.register_user(**validated_data)
-        except services.DuplicateUser as exc:
+        except services.DuplicateUserError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
 
 

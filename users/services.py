@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from users.models import User
 
 
-class DuplicateUser(Exception):
+class DuplicateUserError(Exception):
     """The username or email is taken; ``field`` names which one."""
 
     def __init__(self, field: str) -> None:
@@ -27,7 +27,7 @@ def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
 
 
 def register_user(*, username: str, email: str, password: str, full_name: str = "") -> User:
-    """Create a user; raise DuplicateUser if another request took the name or email first."""
+    """Create a user; raise DuplicateUserError if another request took the name or email first."""
     try:
         with transaction.atomic():
             return User.objects.create_user(
@@ -38,7 +38,7 @@ def register_user(*, username: str, email: str, password: str, full_name: str = 
 
 
 def update_user(*, user: User, changes: dict[str, Any]) -> User:
-    """Apply profile changes; raise DuplicateUser on a concurrent clash, leaving the row as it was."""
+    """Apply profile changes; on a concurrent clash raise DuplicateUserError, row unchanged."""
     for field, value in changes.items():
         setattr(user, field, value)
     try:
@@ -52,7 +52,7 @@ def update_user(*, user: User, changes: dict[str, Any]) -> User:
     return user
 
 
-def _duplicate(*, username: str, email: str, exclude: int | None = None) -> DuplicateUser:
+def _duplicate(*, username: str, email: str, exclude: int | None = None) -> DuplicateUserError:
     if username and username_taken(username, exclude_pk=exclude):
-        return DuplicateUser("username")
-    return DuplicateUser("email")
+        return DuplicateUserError("username")
+    return DuplicateUserError("email")

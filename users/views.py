@@ -22,9 +22,11 @@ class UserViewSet(viewsets.ModelViewSet):
 
     queryset = User.objects.order_by("id")
     permission_classes = [IsSelfOrStaffOrReadOnly]
+
     def get_object(self) -> User:
         # A malformed id is a JSON 404 here, not an HTML one from the URL resolver.
-        if not str(self.kwargs[self.lookup_field]).isdigit():
+        lookup = str(self.kwargs[self.lookup_field])
+        if not (lookup.isascii() and lookup.isdigit()):
             raise NotFound("No user with this id.")
         return super().get_object()
 
