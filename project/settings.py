@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "caching",
     "users",
 ]
 
@@ -154,6 +155,8 @@ SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
 # --- Auth -----------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "users.User"
+# request.user from the cache: a signed-in cached read runs no SQL (DESIGN §9).
+AUTHENTICATION_BACKENDS = ["users.backends.CachedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any, NoReturn
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.dateparse import parse_datetime
+
+from caching.models import VersionedModel
 
 
-class User(AbstractUser):
+class User(VersionedModel, AbstractUser):
     """The project's user: unique email (case-insensitive) and a free-form full name."""
 
     # Required, and unique regardless of case through the constraint below.
@@ -27,3 +33,42 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class CachedUser(User):
+    """A signed-in user rebuilt from the cache: no database query, no password hash.
+
+    Django's session check compares the session's hash with ``get_session_auth_hash()``;
+    the cache keeps that HMAC (not the password hash), so a password change, which writes
+    the new HMAC through, still ends the other sessions. Read-only: load the user from
+    the database to change it.
+    """
+
+    class Meta:
+        proxy = True
+
+    auth_hash: str = ""
+    auth_fallback_hashes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> CachedUser:
+        fields = {k: v for k, v in record.items() if k not in {"auth_hash", "auth_fallbacks"}}
+        for name in ("date_joined", "last_login"):
+            fields[name] = fields[name] and parse_datetime(fields[name])
+        user = cls(**fields)
+        user._state.adding = False
+        user.auth_hash = record["auth_hash"]
+        user.auth_fallback_hashes = tuple(record["auth_fallbacks"])
+        return user
+
+    def get_session_auth_hash(self) -> str:
+        return self.auth_hash
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        yield from self.auth_fallback_hashes
+
+    def save(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("CachedUser is a read-only snapshot; load the User to change it")
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("CachedUser is a read-only snapshot; load the User to delete it")

@@ -8,12 +8,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 
-def is_self_or_staff(request: Request | HttpRequest | None, user: Any) -> bool:
-    """True when the request comes from ``user`` themself or from staff."""
-    if request is None:
-        return False
-    viewer = request.user
-    return bool(viewer.is_authenticated and (viewer.pk == user.pk or viewer.is_staff))
+def is_self_or_staff(request: Request | HttpRequest | None, user_pk: Any) -> bool:
+    """True when the request comes from the user ``user_pk`` themself or from staff."""
+    viewer = getattr(request, "user", None)
+    return bool(viewer and viewer.is_authenticated and (viewer.pk == user_pk or viewer.is_staff))
 
 
 class IsSelfOrStaffOrReadOnly(permissions.BasePermission):
@@ -25,4 +23,4 @@ class IsSelfOrStaffOrReadOnly(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
-        return request.method in permissions.SAFE_METHODS or is_self_or_staff(request, obj)
+        return request.method in permissions.SAFE_METHODS or is_self_or_staff(request, obj.pk)

@@ -5,14 +5,27 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from users import services
 from users.models import User
 from users.permissions import is_self_or_staff
 
+PRIVATE_FIELDS = ("email",)
 
-class UserSerializer(serializers.ModelSerializer):
-    """A user as the API shows it; ``email`` only to the user themself and to staff."""
+
+def present_user(record: dict[str, Any], request: Request | None) -> dict[str, Any]:
+    """What ``request``'s viewer may see of a user record: private fields for self and staff.
+
+    The one place this rule lives: it applies to fresh serializations and cached records.
+    """
+    if is_self_or_staff(request, record.get("id")):
+        return record
+    return {key: value for key, value in record.items() if key not in PRIVATE_FIELDS}
+
+
+class UserRecordSerializer(serializers.ModelSerializer):
+    """The full representation, private fields included: what the cache stores."""
 
     class Meta:
         model = User
@@ -20,11 +33,12 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "date_joined"]
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
+
+class UserSerializer(UserRecordSerializer):
+    """A user as the API shows it to the requesting viewer."""
+
     def to_representation(self, instance: User) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        if not is_self_or_staff(self.context.get("request"), instance):
-            data.pop("email", None)
-        return data
+        return present_user(super().to_representation(instance), self.context.get("request"))
 
     def validate_username(self, value: str) -> str:
         if services.username_taken(value, exclude_pk=self._pk()):

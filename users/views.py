@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
@@ -12,9 +14,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from users.cache import cached_users, list_page
 from users.models import User
 from users.permissions import IsSelfOrStaffOrReadOnly
-from users.serializers import CsrfSerializer, LoginSerializer, RegisterSerializer, UserSerializer
+from users.serializers import (
+    CsrfSerializer,
+    LoginSerializer,
+    RegisterSerializer,
+    UserRecordSerializer,
+    UserSerializer,
+    present_user,
+)
 
 
 class UserViewSet(viewsets.ModelViewSet):
@@ -24,11 +34,42 @@ class UserViewSet(viewsets.ModelViewSet):
     permission_classes = [IsSelfOrStaffOrReadOnly]
 
     def get_object(self) -> User:
+        self._lookup_pk()
+        return super().get_object()
+
+    def _lookup_pk(self) -> int:
         # A malformed id is a JSON 404 here, not an HTML one from the URL resolver.
         lookup = str(self.kwargs[self.lookup_field])
         if not (lookup.isascii() and lookup.isdigit()):
             raise NotFound("No user with this id.")
-        return super().get_object()
+        return int(lookup)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cache-aside read; ``X-Cache`` says HIT, MISS or BYPASS (Redis unavailable)."""
+        result = cached_users.get(self._lookup_pk(), "api")
+        if result.value is None:
+            raise NotFound("No user with this id.")
+        return Response(present_user(result.value, request), headers={"X-Cache": result.status})
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A cached page of users, dropped whenever any user changes (tag ``users``)."""
+
+        def load() -> dict[str, Any]:
+            page = self.paginate_queryset(self.get_queryset())  # 404 for a bad page: not cached
+            records = UserRecordSerializer(page, many=True).data
+            return dict(self.get_paginated_response(records).data)
+
+        result = list_page(
+            host=request.get_host(),
+            page=request.query_params.get(self.paginator.page_query_param, "1"),
+            page_size=str(self.paginator.get_page_size(request)),
+            loader=load,
+        )
+        page = {
+            **result.value,
+            "results": [present_user(record, request) for record in result.value["results"]],
+        }
+        return Response(page, headers={"X-Cache": result.status})
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         return RegisterSerializer if self.action == "create" else UserSerializer

@@ -1,0 +1,138 @@
+"""Register a model with the cache: its cached views ("facets"), TTL and tags.
+
+After a save or delete **commits**, each facet of the row is written through (models
+with a ``version``, see :class:`caching.models.VersionedModel`) or invalidated, and the
+model's tags are bumped. Nothing happens for a transaction that rolls back, and nothing
+happens before the commit: a reader in between could otherwise cache the old committed
+row again (django-cacheops#22). ``bulk_update`` covers ``QuerySet.update()``, which sends
+no signals (django-cacheops#472).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, router, transaction
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+
+from caching import keys
+from caching.models import resolve_version
+from caching.services import DELETED, CacheService, Result, Versioned, cache_service
+
+Serialize = Callable[[Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One cached view of a row: a JSON-able dict built by ``serialize``.
+
+    Bump ``schema`` when the shape of the dict changes: old entries are simply not read.
+    """
+
+    serialize: Serialize
+    schema: int = 1
+
+
+@dataclass
+class CachedModel:
+    model: type[models.Model]
+    namespace: str
+    facets: dict[str, Facet]
+    ttl: int
+    tags: tuple[str, ...] = ()
+    service: CacheService = field(default=cache_service)
+
+    @property
+    def versioned(self) -> bool:
+        return any(f.name == "version" for f in self.model._meta.concrete_fields)
+
+    def key(self, pk: Any, facet: str) -> str:
+        return keys.entry(self.namespace, pk, facet, self.facets[facet].schema)
+
+    def get(self, pk: int, facet: str) -> Result:
+        """The facet of row ``pk``, cache-aside; ``Result.value`` is None if there is no row."""
+        serialize = self.facets[facet].serialize
+
+        def load() -> Versioned | None:
+            row = self.model._default_manager.filter(pk=pk).first()
+            return Versioned(serialize(row), resolve_version(row)) if row else None
+
+        return self.service.get(self.key(pk, facet), load, ttl=self.ttl)
+
+    # --- After commit -----------------------------------------------------------------
+
+    def saved(self, instance: models.Model, *, using: str) -> None:
+        """Schedule the cache update for a saved row; serialized now, written on commit."""
+        version = resolve_version(instance)
+        snapshots = {name: facet.serialize(instance) for name, facet in self.facets.items()}
+        pk = instance.pk
+        transaction.on_commit(lambda: self._apply_saved(pk, version, snapshots), using=using)
+
+    def deleted(self, pk: Any, *, using: str) -> None:
+        transaction.on_commit(lambda: self._apply_deleted(pk), using=using)
+
+    def _apply_saved(self, pk: Any, version: int, snapshots: dict[str, dict[str, Any]]) -> None:
+        for name, data in snapshots.items():
+            key = self.key(pk, name)
+            if self.versioned:
+                self.service.write_through(key, data, version=version, ttl=self.ttl)
+            else:
+                self.service.invalidate(key, ttl=self.ttl)
+        self.service.invalidate_tags(self.tags)
+
+    def _apply_deleted(self, pk: Any) -> None:
+        for name in self.facets:
+            self.service.invalidate(self.key(pk, name), version=DELETED, ttl=self.ttl)
+        self.service.invalidate_tags(self.tags)
+
+    # --- Bulk paths -------------------------------------------------------------------
+
+    def bulk_update(self, queryset: models.QuerySet, **changes: Any) -> int:
+        """``queryset.update(**changes)`` that keeps the cache right: versions bumped,
+        each changed row's facets written through after commit. Returns the row count."""
+        using = queryset.db
+        with transaction.atomic(using=using):
+            pks = list(queryset.values_list("pk", flat=True))
+            rows = self.model._default_manager.using(using).filter(pk__in=pks)
+            if self.versioned:
+                changes = {**changes, "version": F("version") + 1}
+            count = rows.update(**changes)
+            for row in rows:  # re-read: the values and versions this transaction wrote
+                self.saved(row, using=using)
+        return count
+
+
+_registry: dict[type[models.Model], CachedModel] = {}
+
+
+def register(
+    model: type[models.Model],
+    *,
+    namespace: str,
+    facets: dict[str, Facet],
+    ttl: int,
+    tags: Sequence[str] = (),
+    service: CacheService = cache_service,
+) -> CachedModel:
+    """Cache ``model`` and keep it right on every committed save and delete."""
+    cached = CachedModel(model, namespace, facets, ttl, tuple(tags), service)
+    _registry[model] = cached
+
+    def on_save(sender: type, instance: models.Model, **kwargs: Any) -> None:
+        if not kwargs.get("raw"):
+            cached.saved(instance, using=kwargs.get("using") or router.db_for_write(sender))
+
+    def on_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
+        cached.deleted(instance.pk, using=kwargs.get("using") or router.db_for_write(sender))
+
+    uid = f"caching:{model._meta.label}"
+    post_save.connect(on_save, sender=model, weak=False, dispatch_uid=uid)
+    post_delete.connect(on_delete, sender=model, weak=False, dispatch_uid=uid)
+    return cached
+
+
+def cached_model(model: type[models.Model]) -> CachedModel:
+    return _registry[model]

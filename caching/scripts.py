@@ -1,0 +1,54 @@
+"""One typed wrapper per Lua file in ``caching/lua/``.
+
+redis-py runs each by EVALSHA and, on NOSCRIPT (a restarted or failed-over server),
+loads it and retries once.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from redis import Redis
+from redis.commands.core import Script
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+
+Fields = dict[str, str | int]
+
+
+@cache
+def _script(name: str) -> Script:
+    # Bytes, so the SHA is computed once here without needing a client's encoder.
+    return Script(None, (LUA_DIR / f"{name}.lua").read_bytes())  # type: ignore[arg-type]
+
+
+def fill(
+    client: Redis, entry: str, lease: str, *, token: str, ttl_ms: int, version: int,
+    fields: Fields,
+) -> int:  # fmt: skip
+    """1 stored, 0 the lease was voided by an invalidation, -1 a newer version is cached."""
+    args = [token, ttl_ms, version, *_flatten(fields)]
+    return int(_script("fill")(keys=[entry, lease], args=args, client=client))
+
+
+def write(
+    client: Redis, entry: str, lease: str, *, ttl_ms: int, version: int, fields: Fields
+) -> int:
+    """1 stored, -1 a newer version (or a deletion) is cached."""
+    args = [ttl_ms, version, *_flatten(fields)]
+    return int(_script("write")(keys=[entry, lease], args=args, client=client))
+
+
+def invalidate(client: Redis, entry: str, lease: str, *, ttl_ms: int, version: int) -> int:
+    """1 invalidated, 0 a newer value was kept."""
+    return int(_script("invalidate")(keys=[entry, lease], args=[ttl_ms, version], client=client))
+
+
+def _flatten(fields: Fields) -> list[str | int]:
+    return [item for pair in fields.items() for item in pair]
+
+
+def release(client: Redis, lease: str, *, token: str) -> int:
+    """1 released, 0 the lease was no longer ours."""
+    return int(_script("release")(keys=[lease], args=[token], client=client))

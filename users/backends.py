@@ -1,0 +1,29 @@
+"""Authentication that serves ``request.user`` from the cache (DESIGN §9).
+
+Django's ``ModelBackend.get_user`` queries the user row on every request, which alone
+erases what the cache saves on a signed-in read. This backend reads the user's ``auth``
+facet instead: a hit costs one Redis round trip and no SQL; with Redis down it reads the
+row (BYPASS). Permissions still come from the database (only the admin asks for them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+
+from users.cache import cached_users
+from users.models import CachedUser
+
+
+class CachedModelBackend(ModelBackend):
+    def get_user(self, user_id: Any) -> CachedUser | None:
+        try:
+            pk = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        record = cached_users.get(pk, "auth").value
+        if record is None:
+            return None
+        user = CachedUser.from_record(record)
+        return user if self.user_can_authenticate(user) else None
