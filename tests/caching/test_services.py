@@ -1,0 +1,201 @@
+"""The cache service's protections, each against the real Redis and a deterministic race."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+
+from caching import keys
+from caching.services import DELETED, CacheService, Versioned
+from tests.caching.conftest import Loader, Switch
+
+pytestmark = pytest.mark.redis
+
+KEY = keys.entry("thing", 1, "api", 1)
+
+
+def test_a_miss_loads_and_fills_then_hits(service: CacheService) -> None:
+    load = Loader({"name": "v1"})
+    first = service.get(KEY, load, ttl=60)
+    second = service.get(KEY, load, ttl=60)
+    assert (first.value, first.status) == ({"name": "v1"}, "MISS")
+    assert (second.value, second.status) == ({"name": "v1"}, "HIT")
+    assert load.calls == 1
+
+
+def test_every_entry_and_lease_has_a_ttl(service: CacheService, redis_client: redis.Redis) -> None:
+    service.get(KEY, Loader({"a": 1}), ttl=60)
+    assert 0 < redis_client.pttl(KEY) <= 60_000
+    redis_client.set(keys.lease(KEY), "x", px=service.lease_ms)  # what a miss takes
+    assert 0 < redis_client.pttl(keys.lease(KEY)) <= service.lease_ms
+
+
+def test_stale_set_is_refused_by_the_lease(service: CacheService) -> None:
+    """Reader loads v1; a writer commits v2 and invalidates; the reader's fill is dropped."""
+    reader = Loader({"name": "v1"}, hook=lambda: service.invalidate(KEY, ttl=60))
+    assert service.get(KEY, reader, ttl=60).value == {"name": "v1"}  # served, not cached
+    after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+    assert (after.value, after.status) == ({"name": "v2"}, "MISS")
+    assert service.metrics.snapshot()["fill_rejected"] == 1
+
+
+def test_a_fill_older_than_a_write_through_is_refused(service: CacheService) -> None:
+    writer = lambda: service.write_through(KEY, {"name": "v5"}, version=5, ttl=60)  # noqa: E731
+    reader = Loader(Versioned({"name": "v4"}, 4), hook=writer)
+    service.get(KEY, reader, ttl=60)
+    hit = service.get(KEY, Loader(None), ttl=60)
+    assert (hit.value, hit.status) == ({"name": "v5"}, "HIT")
+
+
+def test_write_throughs_arriving_in_reverse_order_keep_the_newer(service: CacheService) -> None:
+    assert service.write_through(KEY, {"name": "v6"}, version=6, ttl=60) is True
+    assert service.write_through(KEY, {"name": "v5"}, version=5, ttl=60) is False
+    assert service.get(KEY, Loader(None), ttl=60).value == {"name": "v6"}
+
+
+def test_a_late_invalidation_keeps_a_newer_value(service: CacheService) -> None:
+    service.write_through(KEY, {"name": "v7"}, version=7, ttl=60)
+    service.invalidate(KEY, version=6, ttl=60)  # the commit of v6, reported late
+    assert service.get(KEY, Loader(None), ttl=60).value == {"name": "v7"}
+
+
+def test_a_deletion_tombstone_refuses_older_writes(service: CacheService) -> None:
+    service.invalidate(KEY, version=DELETED, ttl=60)
+    assert service.write_through(KEY, {"name": "v5"}, version=5, ttl=60) is False
+    result = service.get(KEY, Loader(None), ttl=60)
+    assert (result.value, result.status) == (None, "MISS")
+
+
+def test_sixteen_concurrent_misses_run_the_loader_once(service: CacheService) -> None:
+    readers = 16
+    all_waiting = threading.Event()
+    waits = 0
+    lock = threading.Lock()
+
+    def count_waits(event: str) -> None:
+        nonlocal waits
+        if event == "singleflight_wait":
+            with lock:
+                waits += 1
+                if waits == readers - 1:
+                    all_waiting.set()
+
+    service.metrics.observers.append(count_waits)
+    service.wait_max = 10.0
+    # The lease holder's load takes until every other reader is waiting for it.
+    load = Loader({"name": "v1"}, hook=lambda: all_waiting.wait(timeout=10))
+    start = threading.Barrier(readers)
+    results = []
+
+    def read() -> None:
+        start.wait()
+        results.append(service.get(KEY, load, ttl=60))
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all_waiting.is_set()
+    assert load.calls == 1
+    assert [r.value for r in results] == [{"name": "v1"}] * readers
+    assert sorted(r.status for r in results) == ["HIT"] * (readers - 1) + ["MISS"]
+
+
+def test_a_waiter_reads_through_when_the_holder_finds_nothing(service: CacheService) -> None:
+    """The lease holder's row is gone: it releases the lease and waiters stop waiting."""
+    service.wait_max = 10.0
+    waiting = threading.Event()
+    service.metrics.observers.append(
+        lambda event: waiting.set() if event == "singleflight_wait" else None
+    )
+    waiter_result = []
+    waiter = threading.Thread(
+        target=lambda: waiter_result.append(service.get(KEY, Loader({"x": 1}), ttl=60))
+    )
+
+    def second_reader_arrives() -> None:
+        waiter.start()
+        assert waiting.wait(timeout=10)  # it found our lease and waits for the fill
+
+    assert service.get(KEY, Loader(None, hook=second_reader_arrives), ttl=60).value is None
+    waiter.join()
+    assert waiter_result[0].value == {"x": 1}
+    assert service.metrics.snapshot()["singleflight_timeout"] == 1
+
+
+def test_tagged_entries_drop_when_the_tag_is_invalidated(service: CacheService) -> None:
+    service.get(KEY, Loader(["a"]), ttl=60, tags=["things"])
+    assert service.get(KEY, Loader(None), ttl=60, tags=["things"]).status == "HIT"
+    service.invalidate_tags(["things"])
+    after = service.get(KEY, Loader(["a", "b"]), ttl=60, tags=["things"])
+    assert (after.value, after.status) == (["a", "b"], "MISS")
+
+
+def test_a_tag_bumped_during_a_load_is_not_overwritten(service: CacheService) -> None:
+    """Tag/value race: the page loaded before a change is stored, but never served."""
+    reader = Loader(["old"], hook=lambda: service.invalidate_tags(["things"]))
+    service.get(KEY, reader, ttl=60, tags=["things"])
+    after = service.get(KEY, Loader(["new"]), ttl=60, tags=["things"])
+    assert (after.value, after.status) == (["new"], "MISS")
+
+
+def test_redis_down_reads_through_and_stops_trying(redis_switch: Switch) -> None:
+    from caching.breaker import CircuitBreaker
+
+    clock = [0.0]
+    service = CacheService(
+        client=redis_switch, breaker=CircuitBreaker(cooldown=5, clock=lambda: clock[0])
+    )
+    redis_switch.down = True
+    first = service.get(KEY, Loader({"db": 1}), ttl=60)
+    assert (first.value, first.status) == ({"db": 1}, "BYPASS")
+    calls = redis_switch.calls
+    second = service.get(KEY, Loader({"db": 1}), ttl=60)
+    assert second.status == "BYPASS"
+    assert redis_switch.calls == calls  # breaker open: no connection attempt, no timeout
+    redis_switch.down = False
+    clock[0] = 6.0  # cooldown over: the next call probes, succeeds, closes the breaker
+    assert service.get(KEY, Loader({"db": 1}), ttl=60).status == "MISS"
+    assert service.get(KEY, Loader({"db": 1}), ttl=60).status == "HIT"
+
+
+def test_an_invalidation_lost_to_an_outage_is_applied_when_redis_returns(
+    service: CacheService, redis_switch: Switch
+) -> None:
+    service.get(KEY, Loader({"name": "v1"}), ttl=60)
+    redis_switch.down = True
+    service.invalidate(KEY, ttl=60)  # the writer's commit of v2: lost
+    redis_switch.down = False
+    after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+    assert (after.value, after.status) == ({"name": "v2"}, "MISS")
+    assert service.metrics.snapshot()["generation_bump"] == 1
+
+
+def test_a_stalled_redis_is_bypassed_and_its_lost_invalidation_kept(
+    service: CacheService, redis_client: redis.Redis
+) -> None:
+    """Redis paused (slow, data kept): the invalidation times out, then still takes effect."""
+    from django.conf import settings
+
+    service.get(KEY, Loader({"name": "v1"}), ttl=60)
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    admin.execute_command("CLIENT", "PAUSE", 1000, "WRITE")
+    try:
+        service.invalidate(KEY, ttl=60)  # EVALSHA of a writing script blocks: times out
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+    assert redis_client.hget(KEY, "d") is not None  # the old value is still in Redis
+    after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+    assert (after.value, after.status) == ({"name": "v2"}, "MISS")
+
+
+def test_metrics_reach_the_shared_totals(service: CacheService) -> None:
+    service.get(KEY, Loader({"a": 1}), ttl=60)
+    service.get(KEY, Loader({"a": 1}), ttl=60)
+    totals = service.flush_metrics()
+    assert (totals["miss"], totals["hit"], totals["fill"]) == (1, 1, 1)
+    assert service.metrics.snapshot()["hit"] == 0  # moved to the shared hash
