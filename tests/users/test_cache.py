@@ -1,0 +1,197 @@
+"""The user endpoints on the cache: headers, freshness after every kind of write, outages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from caching.breaker import CircuitBreaker
+from caching.services import cache_service
+from tests.users.test_api import sign_in, unsafe
+from users.models import User
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db]
+
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "unix:///nonexistent/redis.sock",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
+    }
+}
+
+
+@pytest.fixture(autouse=True)
+def closed_breaker() -> None:
+    cache_service.breaker = CircuitBreaker()
+    cache_service._generation_bump_pending = False
+
+
+@pytest.fixture
+def commits(django_capture_on_commit_callbacks: Any) -> Any:
+    """Run on-commit work as a real commit would (the test itself runs in a transaction)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_detail_is_a_miss_then_a_hit(api: APIClient, make_user: Callable[..., User]) -> None:
+    user = make_user(full_name="Carol")
+    first = api.get(f"/api/users/{user.pk}/")
+    second = api.get(f"/api/users/{user.pk}/")
+    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "HIT")
+    assert first.json() == second.json()
+    assert second.json()["full_name"] == "Carol"
+
+
+def test_a_hit_shows_email_only_to_self_and_staff(
+    api: APIClient, make_user: Callable[..., User]
+) -> None:
+    carol = make_user(username="carol")
+    api.get(f"/api/users/{carol.pk}/")  # cached with every field
+    anonymous = api.get(f"/api/users/{carol.pk}/")
+    assert anonymous["X-Cache"] == "HIT"
+    assert "email" not in anonymous.json()
+    sign_in(api, "carol")
+    own = api.get(f"/api/users/{carol.pk}/")
+    assert own["X-Cache"] == "HIT"
+    assert own.json()["email"] == carol.email
+
+
+def test_an_api_patch_is_visible_on_the_next_read(
+    api: APIClient, make_user: Callable[..., User], commits: Any
+) -> None:
+    user = make_user(username="bob")
+    sign_in(api, "bob")
+    api.get(f"/api/users/{user.pk}/")
+    with commits():
+        assert (
+            unsafe(api, "patch", f"/api/users/{user.pk}/", {"full_name": "New"}).status_code == 200
+        )
+    after = api.get(f"/api/users/{user.pk}/")
+    assert (after["X-Cache"], after.json()["full_name"]) == ("HIT", "New")
+
+
+@pytest.mark.parametrize("path", ["detail", "list"])
+def test_shell_save_and_delete_are_visible_on_the_next_read(
+    api: APIClient, make_user: Callable[..., User], commits: Any, path: str
+) -> None:
+    user = make_user(full_name="Before")
+    url = f"/api/users/{user.pk}/" if path == "detail" else "/api/users/"
+
+    def names() -> list[str]:
+        body = api.get(url).json()
+        return [row["full_name"] for row in body.get("results", [body])]
+
+    assert names() == ["Before"]
+    with commits():
+        user.full_name = "After"
+        user.save()
+    assert names() == ["After"]
+    with commits():
+        user.delete()
+    assert api.get(url).status_code == 404 if path == "detail" else names() == []
+
+
+def test_admin_change_is_visible_on_the_next_read(
+    api: APIClient, make_user: Callable[..., User], commits: Any, client: Any
+) -> None:
+    client.force_login(make_user(username="root", is_staff=True, is_superuser=True))
+    user = make_user(username="carol", email="carol@example.com")
+    api.get(f"/api/users/{user.pk}/")
+    api.get("/api/users/")
+    with commits():
+        response = client.post(
+            f"/admin/users/user/{user.pk}/change/",
+            {"username": "carol", "email": "carol@example.com", "full_name": "Via Admin",
+             "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+        )  # fmt: skip
+    assert response.status_code == 302, response.content
+    assert api.get(f"/api/users/{user.pk}/").json()["full_name"] == "Via Admin"
+    assert "Via Admin" in [row["full_name"] for row in api.get("/api/users/").json()["results"]]
+
+
+def test_list_pages_are_cached_per_page(api: APIClient, make_user: Callable[..., User]) -> None:
+    for _ in range(3):
+        make_user()
+    assert api.get("/api/users/?page_size=2")["X-Cache"] == "MISS"
+    assert api.get("/api/users/?page_size=2")["X-Cache"] == "HIT"
+    second = api.get("/api/users/?page_size=2&page=2")
+    assert second["X-Cache"] == "MISS"
+    assert len(second.json()["results"]) == 1
+    assert api.get("/api/users/?page=7").status_code == 404
+
+
+@override_settings(CACHES=DEAD_REDIS)
+def test_redis_down_serves_from_the_database(
+    api: APIClient, make_user: Callable[..., User]
+) -> None:
+    user = make_user(full_name="Carol")
+    detail = api.get(f"/api/users/{user.pk}/")
+    assert (detail.status_code, detail["X-Cache"]) == (200, "BYPASS")
+    assert detail.json()["full_name"] == "Carol"
+    listing = api.get("/api/users/")
+    assert (listing.status_code, listing["X-Cache"]) == (200, "BYPASS")
+
+
+def test_a_signed_in_cached_read_runs_no_sql(
+    api: APIClient, make_user: Callable[..., User], django_assert_num_queries: Any
+) -> None:
+    user = make_user(username="bob")
+    sign_in(api, "bob")
+    api.get(f"/api/users/{user.pk}/")
+    api.get("/api/auth/me/")
+    with django_assert_num_queries(0):
+        detail = api.get(f"/api/users/{user.pk}/")
+        me = api.get("/api/auth/me/")
+    assert detail["X-Cache"] == "HIT"
+    assert detail.json()["email"] == user.email  # request.user is known: self sees email
+    assert me.json()["username"] == "bob"
+
+
+def test_a_password_change_ends_other_sessions(
+    api: APIClient, make_user: Callable[..., User], commits: Any
+) -> None:
+    user = make_user(username="bob")
+    sign_in(api, "bob")
+    assert api.get("/api/auth/me/").status_code == 200  # auth snapshot now cached
+    with commits():
+        user.set_password("another-Horse-battery-8")
+        user.save()
+    assert api.get("/api/auth/me/").status_code == 403
+
+
+def test_a_deactivated_user_is_signed_out(
+    api: APIClient, make_user: Callable[..., User], commits: Any
+) -> None:
+    user = make_user(username="bob")
+    sign_in(api, "bob")
+    assert api.get("/api/auth/me/").status_code == 200
+    with commits():
+        user.is_active = False
+        user.save()
+    assert api.get("/api/auth/me/").status_code == 403
+
+
+def test_redis_never_holds_the_password_hash_or_pickle(
+    api: APIClient, make_user: Callable[..., User], redis_client: redis.Redis
+) -> None:
+    user = make_user(username="bob")
+    sign_in(api, "bob")
+    api.get(f"/api/users/{user.pk}/")
+    api.get("/api/users/")
+    api.get("/api/auth/me/")
+    values = []
+    for key in redis_client.scan_iter():
+        kind = redis_client.type(key)
+        if kind == b"hash":
+            values += redis_client.hvals(key)
+        elif kind == b"string":
+            values.append(redis_client.get(key))
+    assert values
+    assert not any(value.startswith(b"\x80") for value in values)  # pickle's opcode
+    password_hash = User.objects.get(pk=user.pk).password.encode()
+    assert not any(password_hash in value for value in values)
