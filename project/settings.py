@@ -16,6 +16,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from project import localredis
+from project.timing import connection_class_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -124,6 +125,11 @@ if not REDIS_KEY_PREFIX or ":" in REDIS_KEY_PREFIX:
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.25)
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
 
+# Server-Timing header with the request's SQL queries and Redis round trips (DESIGN §3).
+SERVER_TIMING = env_bool("SERVER_TIMING", DEBUG)
+if SERVER_TIMING:
+    MIDDLEWARE.insert(0, "project.timing.ServerTimingMiddleware")
+
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -140,6 +146,7 @@ CACHES = {
                 # redis-py would otherwise retry with backoff and stall the request.
                 "retry": Retry(NoBackoff(), 0),
                 "health_check_interval": 30,
+                **({"connection_class": connection_class_for(REDIS_URL)} if SERVER_TIMING else {}),
             },
             # Errors surface; each feature applies its own failure policy (DESIGN §7).
             "IGNORE_EXCEPTIONS": False,

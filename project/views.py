@@ -29,6 +29,7 @@ API_ROOT_ROUTES = {
     "logout": "auth-logout",
     "me": "auth-me",
     "health": "health",
+    "cache_stats": "cache-stats",
     "schema": "schema",
     "docs": "docs",
 }
