@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test stop lint format superuser install clean
+.PHONY: run test stop lint format superuser install clean bench-cache
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,15 @@ test: $(STAMP)
 
 stop:
 	@if test -x $(PY); then $(PY) -m project.localredis stop; \
-	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-test $(PY) -m project.localredis stop; fi
+	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-test $(PY) -m project.localredis stop; \
+	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop; fi
+
+# Cached reads on SQLite, and on PostgreSQL when one listens on 127.0.0.1:5432.
+bench-cache: $(STAMP)
+	$(PY) bench/cache_reads.py --db sqlite
+	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; \
+	  then $(PY) bench/cache_reads.py --db postgres; else echo "PostgreSQL: skipped (nothing on 5432)"; fi
+	LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

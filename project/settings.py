@@ -130,6 +130,10 @@ SERVER_TIMING = env_bool("SERVER_TIMING", DEBUG)
 if SERVER_TIMING:
     MIDDLEWARE.insert(0, "project.timing.ServerTimingMiddleware")
 
+# Off: every cached read goes to the database (X-Cache: BYPASS); writes still keep the
+# cache right. For measuring what the cache buys, not for production.
+CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
+
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",

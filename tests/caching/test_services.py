@@ -199,3 +199,12 @@ def test_metrics_reach_the_shared_totals(service: CacheService) -> None:
     totals = service.flush_metrics()
     assert (totals["miss"], totals["hit"], totals["fill"]) == (1, 1, 1)
     assert service.metrics.snapshot()["hit"] == 0  # moved to the shared hash
+
+
+def test_cache_disabled_reads_the_database_every_time(
+    service: CacheService, settings: object
+) -> None:
+    settings.CACHE_ENABLED = False  # type: ignore[attr-defined]
+    load = Loader({"a": 1})
+    assert [service.get(KEY, load, ttl=60).status for _ in range(2)] == ["BYPASS", "BYPASS"]
+    assert load.calls == 2

@@ -1,0 +1,158 @@
+"""Cached user reads: Redis round trips, SQL queries and µs, against a raw redis-py GET.
+
+    python bench/cache_reads.py [--db sqlite|postgres] [--n 2000]
+    make bench-cache            # both databases, PostgreSQL when one listens on 5432
+
+Runs in process (Django's test client: no sockets between client and app, so the numbers
+are the app's own cost). Its own redis-server under var/redis-bench/, its own database
+(SQLite under var/, or PostgreSQL database ``bench_redis_patterns`` with persistent
+connections). Every figure is a ratio to the baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_URL = "postgres://postgres@127.0.0.1:5432/bench_redis_patterns"
+
+
+def configure(db: str) -> None:
+    os.environ.pop("REDIS_URL", None)
+    os.environ["LOCAL_REDIS_DIR"] = str(ROOT / "var" / "redis-bench")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings"
+    os.environ["SERVER_TIMING"] = "1"  # the per-request counts come from the header
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    if db == "postgres":
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+            exists = c.execute("SELECT 1 FROM pg_database WHERE datname = 'bench_redis_patterns'")
+            if not exists.fetchone():
+                c.execute("CREATE DATABASE bench_redis_patterns")
+        os.environ["DATABASE_URL"] = PG_URL
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
+
+
+def timed(call: Callable[[], object], n: int, setup: Callable[[], object] | None = None) -> dict:
+    for _ in range(min(200, n // 5)):  # warm up: connections, scripts, code paths
+        if setup:
+            setup()
+        call()
+    samples = []
+    for _ in range(n):
+        if setup:
+            setup()
+        start = time.perf_counter_ns()
+        call()
+        samples.append((time.perf_counter_ns() - start) / 1000)
+    samples.sort()
+    return {"median_us": statistics.median(samples), "p99_us": samples[int(len(samples) * 0.99)]}
+
+
+def counts(response) -> dict:  # type: ignore[no-untyped-def]
+    header = response["Server-Timing"]
+    queries = int(re.search(r'db;desc="(\d+) quer', header).group(1))
+    round_trips = int(re.search(r'redis;desc="(\d+) round', header).group(1))
+    return {"sql": queries, "redis_round_trips": round_trips, "x_cache": response.get("X-Cache")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--n", type=int, default=2000)
+    args = parser.parse_args()
+    configure(args.db)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client, override_settings
+
+    from caching.services import cache_service
+    from project.redis import get_client
+    from users.cache import cached_users
+    from users.models import User
+
+    call_command("migrate", verbosity=0)
+    client = get_client()
+    client.flushdb()
+    User.objects.all().delete()
+    users = [
+        User.objects.create_user(
+            username=f"bench{i}", email=f"bench{i}@example.com", password="x" * 12,
+            full_name=f"Bench User {i}",
+        )
+        for i in range(50)
+    ]  # fmt: skip
+    user = users[0]
+    url = f"/api/users/{user.pk}/"
+    anonymous, signed_in = Client(), Client()
+    signed_in.force_login(user)
+
+    # Baseline: what one cached record costs at the floor: GET + json.loads.
+    record = json.dumps(cached_users.get(user.pk, "api").value)
+    client.set("bench:raw", record)
+    raw = timed(lambda: json.loads(client.get("bench:raw")), args.n)
+
+    results: dict[str, dict] = {"raw_get_json": {**raw, "redis_round_trips": 1, "sql": 0}}
+    results["service_hit"] = {
+        **timed(lambda: cached_users.get(user.pk, "api"), args.n),
+        "redis_round_trips": 1,
+        "sql": 0,
+    }
+
+    def request(c: Client, name: str, setup: Callable[[], object] | None = None) -> None:
+        if setup:
+            setup()
+        results[name] = {**timed(lambda: c.get(url), args.n, setup), **counts(c.get(url))}
+        if setup:  # the counts of a request after setup, not of the hit that follows
+            setup()
+            results[name].update(counts(c.get(url)))
+
+    def invalidate() -> None:
+        cache_service.invalidate(cached_users.key(user.pk, "api"), version=user.version, ttl=300)
+
+    request(anonymous, "http_hit_anonymous")
+    request(signed_in, "http_hit_signed_in")
+    request(anonymous, "http_miss_anonymous", setup=invalidate)
+    with override_settings(CACHE_ENABLED=False):
+        request(anonymous, "http_uncached_anonymous")
+        request(signed_in, "http_uncached_signed_in")
+
+    base = raw["median_us"]
+    for row in results.values():
+        row["x_raw_get"] = round(row["median_us"] / base, 2)
+    uncached = results["http_uncached_anonymous"]["median_us"]
+    for name, row in results.items():
+        if name.startswith("http_"):
+            row["speedup_vs_uncached"] = round(uncached / row["median_us"], 2)
+
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"cache_reads-{args.db}.json").write_text(json.dumps(results, indent=2))
+    print(f"\ncache reads on {args.db}, n={args.n} (median/p99 µs; ratios to a raw GET+decode)")
+    print(
+        f"{'scenario':26} {'median':>8} {'p99':>8} {'xGET':>6} {'RTs':>4} {'SQL':>4} {'vs uncached':>11}"
+    )
+    for name, row in results.items():
+        print(
+            f"{name:26} {row['median_us']:8.1f} {row['p99_us']:8.1f} {row['x_raw_get']:6.2f} "
+            f"{row['redis_round_trips']:4} {row['sql']:4} {row.get('speedup_vs_uncached', ''):>11}"
+        )
+
+
+if __name__ == "__main__":
+    main()
