@@ -149,8 +149,8 @@ def main() -> None:
     )
     for name, row in results.items():
         print(
-            f"{name:26} {row['median_us']:8.1f} {row['p99_us']:8.1f} {row['x_raw_get']:6.2f} "
-            f"{row['redis_round_trips']:4} {row['sql']:4} {row.get('speedup_vs_uncached', ''):>11}"
+            f"{name:26} {row['median_us']:6.1f} {row['p99_us']:6.1f} {row['x_raw_get']:6.2f} "
+            f"{row['redis_round_trips']:6} {row['sql']:6} {row.get('speedup_vs_uncached', ''):>11}"
         )
 
 
