@@ -144,9 +144,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"cache_reads-{args.db}.json").write_text(json.dumps(results, indent=2))
     print(f"\ncache reads on {args.db}, n={args.n} (median/p99 µs; ratios to a raw GET+decode)")
-    print(
-        f"{'scenario':26} {'median':>8} {'p99':>8} {'xGET':>6} {'RTs':>4} {'SQL':>4} {'vs uncached':>11}"
-    )
+    columns = ("median", "p99", "xGET", "RTs", "SQL", "vs uncached")
+    print(f"{'scenario':26} " + " ".join(f"{c:>6}" for c in columns))
     for name, row in results.items():
         print(
             f"{name:26} {row['median_us']:6.1f} {row['p99_us']:6.1f} {row['x_raw_get']:6.2f} "
