@@ -71,8 +71,9 @@ class CachedModel:
         pk = instance.pk
         transaction.on_commit(lambda: self._apply_saved(pk, version, snapshots), using=using)
 
-    def deleted(self, pk: Any, *, using: str) -> None:
-        transaction.on_commit(lambda: self._apply_deleted(pk), using=using)
+    def deleted(self, pk: Any, *, using: str, version: int = DELETED) -> None:
+        """Schedule the invalidation of a row's facets (a deletion by default) on commit."""
+        transaction.on_commit(lambda: self._apply_invalidated(pk, version), using=using)
 
     def _apply_saved(self, pk: Any, version: int, snapshots: dict[str, dict[str, Any]]) -> None:
         for name, data in snapshots.items():
@@ -83,9 +84,9 @@ class CachedModel:
                 self.service.invalidate(key, ttl=self.ttl)
         self.service.invalidate_tags(self.tags)
 
-    def _apply_deleted(self, pk: Any) -> None:
+    def _apply_invalidated(self, pk: Any, version: int) -> None:
         for name in self.facets:
-            self.service.invalidate(self.key(pk, name), version=DELETED, ttl=self.ttl)
+            self.service.invalidate(self.key(pk, name), version=version, ttl=self.ttl)
         self.service.invalidate_tags(self.tags)
 
     # --- Bulk paths -------------------------------------------------------------------
@@ -122,8 +123,11 @@ def register(
     _registry[model] = cached
 
     def on_save(sender: type, instance: models.Model, **kwargs: Any) -> None:
-        if not kwargs.get("raw"):
-            cached.saved(instance, using=kwargs.get("using") or router.db_for_write(sender))
+        using = kwargs.get("using") or router.db_for_write(sender)
+        if kwargs.get("raw"):  # loaddata: related rows may be missing, so do not serialize
+            cached.deleted(instance.pk, using=using, version=getattr(instance, "version", 0))
+        else:
+            cached.saved(instance, using=using)
 
     def on_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
         cached.deleted(instance.pk, using=kwargs.get("using") or router.db_for_write(sender))

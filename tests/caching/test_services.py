@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 import redis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from caching import keys
+from caching.breaker import CircuitBreaker
 from caching.services import DELETED, CacheService, Versioned
+from project.localredis import LocalRedis
 from tests.caching.conftest import Loader, Switch
 
 pytestmark = pytest.mark.redis
@@ -144,8 +150,6 @@ def test_a_tag_bumped_during_a_load_is_not_overwritten(service: CacheService) ->
 
 
 def test_redis_down_reads_through_and_stops_trying(redis_switch: Switch) -> None:
-    from caching.breaker import CircuitBreaker
-
     clock = [0.0]
     service = CacheService(
         client=redis_switch, breaker=CircuitBreaker(cooldown=5, clock=lambda: clock[0])
@@ -179,8 +183,6 @@ def test_a_stalled_redis_is_bypassed_and_its_lost_invalidation_kept(
     service: CacheService, redis_client: redis.Redis
 ) -> None:
     """Redis paused (slow, data kept): the invalidation times out, then still takes effect."""
-    from django.conf import settings
-
     service.get(KEY, Loader({"name": "v1"}), ttl=60)
     admin = redis.Redis.from_url(settings.REDIS_URL)
     admin.execute_command("CLIENT", "PAUSE", 1000, "WRITE")
@@ -208,3 +210,28 @@ def test_cache_disabled_reads_the_database_every_time(
     load = Loader({"a": 1})
     assert [service.get(KEY, load, ttl=60).status for _ in range(2)] == ["BYPASS", "BYPASS"]
     assert load.calls == 2
+
+
+def test_redis_stopped_and_restarted_with_its_data(tmp_path: Path) -> None:
+    """The server goes away and comes back from its dump, old entries and all."""
+    server = LocalRedis(tmp_path / "redis", persistent=True)
+    server.ensure_running()
+    client = redis.Redis(
+        unix_socket_path=str(server.socket_path),
+        socket_timeout=0.25,
+        socket_connect_timeout=0.25,
+        retry=Retry(NoBackoff(), 0),
+    )
+    service = CacheService(client=lambda: client, breaker=CircuitBreaker(cooldown=0))
+    try:
+        service.get(KEY, Loader({"name": "v1"}), ttl=60)
+        server.stop()  # SHUTDOWN SAVE: v1 is in the dump
+        assert service.get(KEY, Loader({"name": "v1"}), ttl=60).status == "BYPASS"
+        service.invalidate(KEY, ttl=60)  # the commit of v2, while Redis is away
+        server.ensure_running()
+        assert client.hget(KEY, "d") is not None  # v1 came back with the dump
+        after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+        assert (after.value, after.status) == ({"name": "v2"}, "MISS")
+        assert service.get(KEY, Loader(None), ttl=60).value == {"name": "v2"}
+    finally:
+        server.stop()
