@@ -1,26 +1,21 @@
-"""One typed wrapper per Lua file in ``caching/lua/``.
-
-redis-py runs each by EVALSHA and, on NOSCRIPT (a restarted or failed-over server),
-loads it and retries once.
-"""
+"""One typed wrapper per Lua file in ``caching/lua/``."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from redis import Redis
 from redis.commands.core import Script
+
+from project.redis import lua_script
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 
 Fields = dict[str, str | int]
 
 
-@cache
 def _script(name: str) -> Script:
-    # Bytes, so the SHA is computed once here without needing a client's encoder.
-    return Script(None, (LUA_DIR / f"{name}.lua").read_bytes())  # type: ignore[arg-type]
+    return lua_script(LUA_DIR / f"{name}.lua")
 
 
 def fill(

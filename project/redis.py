@@ -7,9 +7,13 @@ feature that talks to Redis directly use one set of connections with one set of 
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 from django.conf import settings
 from django_redis import get_redis_connection
 from redis import Redis
+from redis.commands.core import Script
 
 CACHE_ALIAS = "default"
 
@@ -29,3 +33,14 @@ def make_key(app: str, entity: str, *rest: str | int) -> str:
     if any(part == "" for part in parts):
         raise ValueError(f"empty key part in {parts!r}")
     return ":".join(parts)
+
+
+@cache
+def lua_script(path: Path) -> Script:
+    """The script in the ``.lua`` file at ``path``, run by EVALSHA.
+
+    redis-py loads it again and retries once on NOSCRIPT (a restarted or failed-over
+    server). Read once per process; pass ``client=`` when calling.
+    """
+    # Bytes: the SHA is computed here without needing a client's encoder.
+    return Script(None, path.read_bytes())  # type: ignore[arg-type]

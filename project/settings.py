@@ -69,13 +69,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "caching",
+    "sessions",
     "users",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -158,10 +159,13 @@ CACHES = {
     },
 }
 
-# Interim: sessions in the Redis cache until the Redis session engine lands (issue 4).
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
-SESSION_CACHE_ALIAS = "default"
+# Sessions in Redis through their own engine (sessions/): fail closed, never resurrected.
+SESSION_ENGINE = "sessions.backends.redis"
 SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
+SESSION_LAST_SEEN_INTERVAL = 60  # seconds between "last seen" writes per session
+
+# Reverse proxies in front of the app: 0 trusts REMOTE_ADDR only, never X-Forwarded-For.
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 
 # --- Auth -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("users.urls")),
     path("api/", include("caching.urls")),
+    path("api/auth/", include("sessions.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

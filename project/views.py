@@ -28,6 +28,7 @@ API_ROOT_ROUTES = {
     "login": "auth-login",
     "logout": "auth-logout",
     "me": "auth-me",
+    "sessions": "auth-sessions",
     "health": "health",
     "cache_stats": "cache-stats",
     "schema": "schema",

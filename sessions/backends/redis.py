@@ -1,0 +1,195 @@
+"""A Django session engine on Redis: ``SESSION_ENGINE = "sessions.backends.redis"``.
+
+What it keeps of Django's contract that the ``cache`` backend and django-redis-sessions
+break (PITFALLS.md, Sessions):
+
+- **create** is atomic (``create.lua``: only if the key is free, else ``CreateError``);
+- a **save** writes only a session that still exists (``update.lua``, else
+  ``UpdateError``), so a save racing a logout cannot resurrect it (ticket #21608);
+- a save whose data **did not change** only refreshes the TTL (``EXPIRE``), so with
+  ``SESSION_SAVE_EVERY_REQUEST`` a slow request cannot write its stale snapshot over a
+  concurrent change;
+- ``get_expiry_age() <= 0`` deletes (``EXPIRE 0`` is no error, but ``SET EX 0`` is);
+- ``load()`` of an unknown, expired or tampered key returns ``{}``, forgets the key
+  (no fixation) and writes nothing;
+- data is Django's signed encoding with ``SESSION_SERIALIZER`` (JSON), never pickle;
+- a Redis error raises :class:`SessionUnavailableError`, which the middleware turns into a
+  503 with the cookie untouched: a blip never logs anyone out (django-redis-sessions#60).
+
+Async methods come from ``SessionBase`` (each runs its sync twin in a thread).
+Authenticated sessions are listed in a per-user index (``sessions.services``).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY as USER_ID_KEY
+from django.contrib.sessions.backends.base import (
+    VALID_KEY_CHARS,
+    CreateError,
+    SessionBase,
+    UpdateError,
+)
+from django.core import signing
+from django.utils.crypto import get_random_string
+from redis import Redis, RedisError
+
+from project.redis import get_client, lua_script
+from sessions import keys, services
+
+logger = logging.getLogger("sessions")
+
+LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
+
+
+class SessionUnavailableError(Exception):
+    """Redis could not be reached: answer 503 and leave the cookie alone."""
+
+
+class SessionStore(SessionBase):
+    # Metadata for the user's session list, set by sessions.middleware per request.
+    client_ip: str = ""
+    user_agent: str = ""
+
+    def __init__(self, session_key: str | None = None) -> None:
+        super().__init__(session_key)
+        self._loaded: dict[str, Any] | None = None  # the data as loaded, to spot no-op saves
+        self._owner = ""  # the user id this session is indexed under
+        self._last_seen = 0
+
+    @property
+    def _redis(self) -> Redis:
+        return get_client()
+
+    def _call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._redis, operation)(*args, **kwargs)
+        except RedisError as exc:
+            raise _unavailable(operation, exc) from exc
+
+    def _script(self, name: str, key: str, *args: Any) -> int:
+        try:
+            return int(
+                lua_script(LUA_DIR / f"{name}.lua")(keys=[key], args=args, client=self._redis)
+            )
+        except RedisError as exc:
+            raise _unavailable(name, exc) from exc
+
+    # --- The SessionBase contract -----------------------------------------------------
+
+    def load(self) -> dict[str, Any]:
+        key = keys.session(self.session_key)
+        raw, owner, last_seen = self._call("hmget", key, ["d", "u", "s"])
+        data = self._decode(raw) if raw is not None else None
+        if data is None:
+            # Unknown, expired or tampered: start afresh under a new key, write nothing.
+            self._session_key = None
+            return {}
+        self._loaded = copy.deepcopy(data)
+        self._owner = (owner or b"").decode()
+        self._last_seen = int(last_seen or 0)
+        self._touch_if_due(key)
+        return data
+
+    def exists(self, session_key: str) -> bool:
+        return bool(self._call("exists", keys.session(session_key)))
+
+    def create(self) -> None:
+        while True:
+            self._session_key = self._get_new_session_key()
+            try:
+                self.save(must_create=True)
+            except CreateError:
+                continue  # a collision with a live key: draw another
+            self.modified = True
+            return
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            return self.create()
+        data = self._get_session(no_load=must_create)
+        age = self.get_expiry_age()
+        if age <= 0:
+            self.delete()
+            return None
+        key = keys.session(self.session_key)
+        user_id = str(data.get(USER_ID_KEY, ""))
+        if must_create:
+            if not self._script("create", key, self.encode(data), age, int(time.time()), user_id):
+                raise CreateError
+        elif data == self._loaded and user_id == self._owner:
+            if not self._call("expire", key, age):
+                raise UpdateError  # gone (logged out elsewhere): stay gone
+        elif not self._script("update", key, self.encode(data), age, user_id):
+            raise UpdateError
+        if must_create or user_id != self._owner:
+            self._reindex(user_id, age, new_key=must_create)
+        self._loaded = copy.deepcopy(data)
+        return None
+
+    def delete(self, session_key: str | None = None) -> None:
+        if session_key is None:
+            if self.session_key is None:
+                return
+            session_key = self.session_key
+        key = keys.session(session_key)
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.hget(key, "u")
+            pipe.delete(key)
+            owner, _ = pipe.execute()
+            if owner:
+                self._redis.hdel(keys.index(owner.decode()), keys.public_id(session_key))
+        except RedisError as exc:
+            raise _unavailable("delete", exc) from exc
+        if session_key == self.session_key:
+            self._owner = ""
+
+    @classmethod
+    def clear_expired(cls) -> None:
+        """Nothing to do: Redis expires sessions itself."""
+
+    def _get_new_session_key(self) -> str:
+        # No EXISTS probe: create.lua refuses a taken key and create() draws again.
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    # --- Helpers ----------------------------------------------------------------------
+
+    def _decode(self, raw: bytes) -> dict[str, Any] | None:
+        try:
+            return signing.loads(raw.decode(), salt=self.key_salt, serializer=self.serializer)
+        except (signing.BadSignature, ValueError):
+            logger.warning("session: refused a tampered or undecodable session")
+            return None
+
+    def _touch_if_due(self, key: str) -> None:
+        """Record last-seen at most once per SESSION_LAST_SEEN_INTERVAL (not per request)."""
+        now = int(time.time())
+        if self._owner and now - self._last_seen >= settings.SESSION_LAST_SEEN_INTERVAL:
+            self._script("touch", key, now)
+            self._last_seen = now
+
+    def _reindex(self, user_id: str, age: int, *, new_key: bool) -> None:
+        """Keep the owner's index in step: a new key (cycle_key) or a new owner (login)."""
+        try:
+            if self._owner and not new_key:  # signed in as someone else: leave their list
+                services.unindex(self._redis, self._owner, self.session_key)
+            if user_id:
+                services.index(
+                    self._redis, user_id, self.session_key,
+                    ip=self.client_ip, user_agent=self.user_agent, ttl=age,
+                )  # fmt: skip
+        except RedisError as exc:
+            raise _unavailable("index", exc) from exc
+        self._owner = user_id
+
+
+def _unavailable(operation: str, exc: RedisError) -> SessionUnavailableError:
+    logger.warning("session: %s failed, Redis unavailable: %s", operation, exc)
+    return SessionUnavailableError(f"session store unavailable ({operation})")

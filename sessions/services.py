@@ -1,0 +1,127 @@
+"""A user's sessions: list, revoke one, revoke all (``/api/auth/sessions/``).
+
+Each user has an index hash, opaque id → JSON ``{key, created, ip, user_agent}``, written
+when a session becomes that user's and removed when it is deleted. Sessions also expire
+on their own, so an index may hold dead entries for a while: every read of it checks the
+sessions themselves and prunes the dead, logins prune it too, and it keeps at most
+``MAX_SESSIONS_PER_USER`` (the oldest beyond are revoked). The index's TTL follows the
+longest session it lists.
+
+The index and the sessions live in different Cluster slots, so no operation spans them
+atomically; instead they are ordered. Revocation deletes the session first and the entry
+second, and a save only ever updates a session that still exists (``update.lua``), so a
+request in flight during a revocation cannot bring its session back: at worst it leaves
+a dead entry, which no listing shows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from redis import Redis
+
+from sessions import keys
+
+MAX_SESSIONS_PER_USER = 100
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    created: int
+    last_seen: int
+    ip: str
+    user_agent: str
+    current: bool
+
+
+def index(
+    client: Redis, user_id: str, session_key: str, *, ip: str, user_agent: str, ttl: int
+) -> None:
+    """List ``session_key`` among ``user_id``'s sessions, pruning dead and excess entries."""
+    entry = {"key": session_key, "created": int(time.time()), "ip": ip, "user_agent": user_agent}
+    index_key = keys.index(user_id)
+    pipe = client.pipeline(transaction=False)
+    pipe.hset(index_key, keys.public_id(session_key), json.dumps(entry))
+    # At least as long as any session it lists (EXPIRE GT needs Redis 7; this works on 6.2).
+    pipe.expire(index_key, max(ttl, settings.SESSION_COOKIE_AGE))
+    pipe.execute()
+    live = _live_entries(client, user_id)
+    for _, meta in sorted(live.values(), key=lambda pair: pair[1]["created"])[
+        :-MAX_SESSIONS_PER_USER
+    ]:
+        revoke_key(client, user_id, meta["key"])
+
+
+def unindex(client: Redis, user_id: str, session_key: str) -> None:
+    client.hdel(keys.index(user_id), keys.public_id(session_key))
+
+
+def list_sessions(client: Redis, user_id: str, *, current_key: str | None) -> list[SessionInfo]:
+    """The user's live sessions, newest first."""
+    current = keys.public_id(current_key) if current_key else None
+    sessions = [
+        SessionInfo(
+            id=public_id,
+            created=meta["created"],
+            last_seen=last_seen or meta["created"],
+            ip=meta["ip"],
+            user_agent=meta["user_agent"],
+            current=public_id == current,
+        )
+        for public_id, (last_seen, meta) in _live_entries(client, user_id).items()
+    ]
+    return sorted(sessions, key=lambda s: s.created, reverse=True)
+
+
+def revoke(client: Redis, user_id: str, public_id: str) -> bool:
+    """Log out one of the user's sessions; False if the user has no such session."""
+    raw = client.hget(keys.index(user_id), public_id)
+    if raw is None:
+        return False
+    revoke_key(client, user_id, json.loads(raw)["key"])
+    return True
+
+
+def revoke_all(client: Redis, user_id: str, *, except_key: str | None = None) -> int:
+    """Log out all of the user's sessions but ``except_key``; return how many ended."""
+    keep = keys.public_id(except_key) if except_key else None
+    entries = client.hgetall(keys.index(user_id))
+    ended = 0
+    for public_id, raw in entries.items():
+        if public_id.decode() != keep:
+            ended += revoke_key(client, user_id, json.loads(raw)["key"])
+    return ended
+
+
+def revoke_key(client: Redis, user_id: str, session_key: str) -> int:
+    """Delete the session, then its index entry (that order: see the module docstring)."""
+    ended = int(client.delete(keys.session(session_key)))
+    unindex(client, user_id, session_key)
+    return ended
+
+
+def _live_entries(client: Redis, user_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
+    """public id → (last seen, metadata) of live sessions; dead entries are pruned."""
+    index_key = keys.index(user_id)
+    entries = {
+        public_id.decode(): json.loads(raw) for public_id, raw in client.hgetall(index_key).items()
+    }
+    if not entries:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for meta in entries.values():
+        pipe.hget(keys.session(meta["key"]), "s")
+    seen = dict(zip(entries, pipe.execute(), strict=True))
+    dead = [public_id for public_id, last_seen in seen.items() if last_seen is None]
+    if dead:
+        client.hdel(index_key, *dead)
+    return {
+        public_id: (int(seen[public_id]), meta)
+        for public_id, meta in entries.items()
+        if seen[public_id] is not None
+    }
