@@ -16,7 +16,7 @@ APP = "sessions"
 
 def session(session_key: str) -> str:
     """``{prefix}:sessions:{<session key>}``: a hash of d (signed data), u (user id
-    indexed), c (created) and s (last seen)."""
+    indexed), c (created) and s (last seen), times in Unix milliseconds."""
     return make_key(APP, f"{{{session_key}}}")
 
 

@@ -17,8 +17,8 @@ a dead entry, which no listing shows.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -32,8 +32,8 @@ MAX_SESSIONS_PER_USER = 100
 @dataclass(frozen=True)
 class SessionInfo:
     id: str
-    created: int
-    last_seen: int
+    created: datetime
+    last_seen: datetime
     ip: str
     user_agent: str
     current: bool
@@ -43,7 +43,7 @@ def index(
     client: Redis, user_id: str, session_key: str, *, ip: str, user_agent: str, ttl: int
 ) -> None:
     """List ``session_key`` among ``user_id``'s sessions, pruning dead and excess entries."""
-    entry = {"key": session_key, "created": int(time.time()), "ip": ip, "user_agent": user_agent}
+    entry = {"key": session_key, "ip": ip, "user_agent": user_agent}
     index_key = keys.index(user_id)
     pipe = client.pipeline(transaction=False)
     pipe.hset(index_key, keys.public_id(session_key), json.dumps(entry))
@@ -51,9 +51,8 @@ def index(
     pipe.expire(index_key, max(ttl, settings.SESSION_COOKIE_AGE))
     pipe.execute()
     live = _live_entries(client, user_id)
-    for _, meta in sorted(live.values(), key=lambda pair: pair[1]["created"])[
-        :-MAX_SESSIONS_PER_USER
-    ]:
+    oldest_first = sorted(live.values(), key=lambda entry: entry[0])
+    for _, _, meta in oldest_first[:-MAX_SESSIONS_PER_USER]:
         revoke_key(client, user_id, meta["key"])
 
 
@@ -67,13 +66,13 @@ def list_sessions(client: Redis, user_id: str, *, current_key: str | None) -> li
     sessions = [
         SessionInfo(
             id=public_id,
-            created=meta["created"],
-            last_seen=last_seen or meta["created"],
+            created=_datetime(created),
+            last_seen=_datetime(last_seen),
             ip=meta["ip"],
             user_agent=meta["user_agent"],
             current=public_id == current,
         )
-        for public_id, (last_seen, meta) in _live_entries(client, user_id).items()
+        for public_id, (created, last_seen, meta) in _live_entries(client, user_id).items()
     ]
     return sorted(sessions, key=lambda s: s.created, reverse=True)
 
@@ -105,8 +104,8 @@ def revoke_key(client: Redis, user_id: str, session_key: str) -> int:
     return ended
 
 
-def _live_entries(client: Redis, user_id: str) -> dict[str, tuple[int, dict[str, Any]]]:
-    """public id → (last seen, metadata) of live sessions; dead entries are pruned."""
+def _live_entries(client: Redis, user_id: str) -> dict[str, tuple[int, int, dict[str, Any]]]:
+    """public id → (created, last seen, metadata) of live sessions; the dead are pruned."""
     index_key = keys.index(user_id)
     entries = {
         public_id.decode(): json.loads(raw) for public_id, raw in client.hgetall(index_key).items()
@@ -115,13 +114,17 @@ def _live_entries(client: Redis, user_id: str) -> dict[str, tuple[int, dict[str,
         return {}
     pipe = client.pipeline(transaction=False)
     for meta in entries.values():
-        pipe.hget(keys.session(meta["key"]), "s")
-    seen = dict(zip(entries, pipe.execute(), strict=True))
-    dead = [public_id for public_id, last_seen in seen.items() if last_seen is None]
+        pipe.hmget(keys.session(meta["key"]), ["c", "s"])
+    times = dict(zip(entries, pipe.execute(), strict=True))
+    dead = [public_id for public_id, (created, _) in times.items() if created is None]
     if dead:
         client.hdel(index_key, *dead)
     return {
-        public_id: (int(seen[public_id]), meta)
+        public_id: (int(times[public_id][0]), int(times[public_id][1]), meta)
         for public_id, meta in entries.items()
-        if seen[public_id] is not None
+        if public_id not in dead
     }
+
+
+def _datetime(unix_ms: int) -> datetime:
+    return datetime.fromtimestamp(unix_ms / 1000, tz=UTC)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.contrib.auth import logout
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -17,8 +15,8 @@ from sessions import services
 
 class SessionSerializer(serializers.Serializer):
     id = serializers.CharField()
-    created = serializers.IntegerField(help_text="Unix time")
-    last_seen = serializers.IntegerField(help_text="Unix time, updated at most once a minute")
+    created = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField(help_text="Updated at most once a minute")
     ip = serializers.CharField()
     user_agent = serializers.CharField()
     current = serializers.BooleanField()
@@ -38,7 +36,7 @@ class SessionListView(APIView):
         sessions = services.list_sessions(
             get_client(), str(request.user.pk), current_key=request.session.session_key
         )
-        return Response([asdict(session) for session in sessions])
+        return Response(SessionSerializer(sessions, many=True).data)
 
 
 class SessionDetailView(APIView):

@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from project.redis import get_client
+from sessions import services as sessions
 from users.models import User
 
 
@@ -25,7 +29,8 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "email", "full_name")
     ordering = ("-date_joined",)
     date_hierarchy = "date_joined"
-    readonly_fields = ("date_joined", "last_login", "updated_at")
+    readonly_fields = ("date_joined", "last_login", "updated_at", "version", "live_sessions")
+    actions = ["revoke_sessions"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Profile", {"fields": ("full_name", "email", "first_name", "last_name")}),
@@ -33,7 +38,8 @@ class UserAdmin(DjangoUserAdmin):
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Timestamps", {"fields": ("date_joined", "last_login", "updated_at")}),
+        ("Timestamps", {"fields": ("date_joined", "last_login", "updated_at", "version")}),
+        ("Sessions", {"fields": ("live_sessions",)}),
     )
     add_fieldsets = (
         (
@@ -51,3 +57,18 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.display(description="Live sessions")
+    def live_sessions(self, user: User) -> str:
+        if user.pk is None:
+            return "-"
+        live = sessions.list_sessions(get_client(), str(user.pk), current_key=None)
+        return f"{len(live)} (use the action 'Revoke all sessions' on the user list to end them)"
+
+    @admin.action(description="Revoke all sessions of the selected users")
+    def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        own = request.session.session_key
+        ended = sum(
+            sessions.revoke_all(get_client(), str(user.pk), except_key=own) for user in queryset
+        )
+        self.message_user(request, f"Revoked {ended} session(s).", messages.SUCCESS)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
@@ -14,12 +14,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from project.redis import get_client
+from sessions.services import revoke_all
 from users.cache import cached_users, list_page
 from users.models import User
 from users.permissions import IsSelfOrStaffOrReadOnly
 from users.serializers import (
     CsrfSerializer,
     LoginSerializer,
+    PasswordChangeSerializer,
     RegisterSerializer,
     UserRecordSerializer,
     UserSerializer,
@@ -120,6 +123,25 @@ class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """Change my password: this session stays signed in, every other one is logged out."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        # request.user may be the cache's read-only snapshot: change the row itself.
+        user = User.objects.get(pk=request.user.pk)
+        request.user = user
+        change = PasswordChangeSerializer(data=request.data, context={"request": request})
+        change.is_valid(raise_exception=True)
+        user.set_password(change.validated_data["new_password"])
+        user.save()
+        update_session_auth_hash(request, user)  # cycles this session's key, keeps it
+        revoke_all(get_client(), str(user.pk), except_key=request.session.session_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

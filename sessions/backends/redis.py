@@ -121,7 +121,7 @@ class SessionStore(SessionBase):
         key = keys.session(self.session_key)
         user_id = str(data.get(USER_ID_KEY, ""))
         if must_create:
-            if not self._script("create", key, self.encode(data), age, int(time.time()), user_id):
+            if not self._script("create", key, self.encode(data), age, _now_ms(), user_id):
                 raise CreateError
         elif data == self._loaded and user_id == self._owner:
             if not self._call("expire", key, age):
@@ -170,8 +170,8 @@ class SessionStore(SessionBase):
 
     def _touch_if_due(self, key: str) -> None:
         """Record last-seen at most once per SESSION_LAST_SEEN_INTERVAL (not per request)."""
-        now = int(time.time())
-        if self._owner and now - self._last_seen >= settings.SESSION_LAST_SEEN_INTERVAL:
+        now = _now_ms()
+        if self._owner and now - self._last_seen >= settings.SESSION_LAST_SEEN_INTERVAL * 1000:
             self._script("touch", key, now)
             self._last_seen = now
 
@@ -188,6 +188,10 @@ class SessionStore(SessionBase):
         except RedisError as exc:
             raise _unavailable("index", exc) from exc
         self._owner = user_id
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _unavailable(operation: str, exc: RedisError) -> SessionUnavailableError:

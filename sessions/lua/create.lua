@@ -1,5 +1,5 @@
 -- Create a session only if the key is free (Django's CreateError contract).
--- KEYS[1] session hash; ARGV[1] signed data, ARGV[2] ttl s, ARGV[3] now, ARGV[4] user id.
+-- KEYS[1] session hash; ARGV[1] signed data, ARGV[2] ttl s, ARGV[3] now (ms), ARGV[4] user id.
 -- Returns 1 created, 0 the key exists.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
