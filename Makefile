@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test stop lint format superuser install clean bench-cache
+.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench-cache: $(STAMP)
 	$(PY) bench/cache_reads.py --db sqlite
 	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; \
 	  then $(PY) bench/cache_reads.py --db postgres; else echo "PostgreSQL: skipped (nothing on 5432)"; fi
+	LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop
+
+# This session engine against Django's cache backend, in one run.
+bench-sessions: $(STAMP)
+	$(PY) bench/sessions.py
 	LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop
 
 lint: $(STAMP)
