@@ -27,4 +27,4 @@ def index(user_id: str | int) -> str:
 
 def public_id(session_key: str) -> str:
     """The id a user sees for a session: derived from the key, never the key itself."""
-    return salted_hmac("sessions.public_id", session_key).hexdigest()[:20]
+    return salted_hmac("sessions.public_id", session_key, algorithm="sha256").hexdigest()[:20]
