@@ -17,6 +17,7 @@ from redis.retry import Retry
 
 from project import localredis
 from project.timing import connection_class_for
+from ratelimit.rates import parse_rates
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "caching",
     "sessions",
+    "ratelimit",
     "users",
 ]
 
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ratelimit.middleware.RateLimitHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -167,6 +170,15 @@ SESSION_LAST_SEEN_INTERVAL = 60  # seconds between "last seen" writes per sessio
 # Reverse proxies in front of the app: 0 trusts REMOTE_ADDR only, never X-Forwarded-For.
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 
+# --- Rate limiting (ratelimit/) -------------------------------------------------------
+
+# scope → "N/period"; an invalid rate stops start-up here, not a request later.
+THROTTLE_RATES = parse_rates(
+    os.environ.get("THROTTLE_RATES", "anon=100/min,user=1000/min,login=5/min")
+)
+# Redis down: admit and log (1), or refuse with 503 (0).
+THROTTLE_FAIL_OPEN = env_bool("THROTTLE_FAIL_OPEN", True)
+
 # --- Auth -----------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "users.User"
@@ -210,6 +222,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ratelimit.throttles.AnonRateThrottle",
+        "ratelimit.throttles.UserRateThrottle",
+    ],
+    # The same dict: DRF's own throttles, if a view uses one, see the same rates.
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "EXCEPTION_HANDLER": "project.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

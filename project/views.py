@@ -53,6 +53,7 @@ class HealthView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes: list = []  # load balancers poll it
 
     @extend_schema(
         responses={

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from project.redis import get_client
+from ratelimit.throttles import LoginIPThrottle, LoginUsernameThrottle
 from sessions.services import revoke_all
 from users.cache import cached_users, list_page
 from users.models import User
@@ -99,6 +100,8 @@ class LoginView(APIView):
     """Sign in with a username and password; the session cookie comes back."""
 
     permission_classes = [AllowAny]
+    # Its own scope, counted per IP and per username tried (DESIGN §3 THROTTLE_RATES login).
+    throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
     # DRF checks CSRF only for authenticated sessions; a login form needs it too (login CSRF).
     @extend_schema(request=LoginSerializer, responses=UserSerializer)

@@ -1,0 +1,21 @@
+"""DRF's exception handler, plus what our errors need to say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import Throttled
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Throttled) and exc.wait is not None:
+        response.data["wait"] = exc.wait  # seconds, as in Retry-After
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
