@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from project.localredis import BASE_DIR
+from ratelimit.rates import Rate, parse_rate, parse_rates
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("100/min", Rate(100, 60)),
+        ("5/15m", Rate(5, 900)),  # DRF reads this as 5 per minute (DRF#3463)
+        ("1000/1d", Rate(1000, 86400)),
+        ("10/s", Rate(10, 1)),
+        ("3/2hours", Rate(3, 7200)),
+        ("7 / second", Rate(7, 1)),
+    ],
+)
+def test_rates_parse_with_their_count(text: str, rate: Rate) -> None:
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["", "100", "100/", "0/min", "5/0m", "x/min", "5/fortnight"])
+def test_bad_rates_are_improperly_configured(text: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="invalid rate"):
+        parse_rate(text)
+
+
+def test_rate_lists_parse_and_check_every_item() -> None:
+    assert parse_rates("anon=100/min, login=5/15m") == {"anon": "100/min", "login": "5/15m"}
+    with pytest.raises(ImproperlyConfigured):
+        parse_rates("anon=100/min,login")
+    with pytest.raises(ImproperlyConfigured):
+        parse_rates("anon=100/min,login=5/15x")
+
+
+def test_an_invalid_rate_stops_start_up() -> None:
+    env = {**os.environ, "THROTTLE_RATES": "anon=100/5fortnights"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: invalid rate '100/5fortnights'" in result.stderr
