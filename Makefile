@@ -3,15 +3,26 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Benchmarks run in their own environment: what they compare against stays out of .venv.
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_REDIS := LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions
+.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions bench-throttle
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+$(BENCH_STAMP): requirements.txt requirements-dev.txt requirements-bench.txt
+	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --upgrade pip
+	$(BENCH_PY) -m pip install --quiet -r requirements-bench.txt
+	touch $(BENCH_STAMP)
 
 install: $(STAMP)
 
@@ -29,16 +40,21 @@ stop:
 	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop; fi
 
 # Cached reads on SQLite, and on PostgreSQL when one listens on 127.0.0.1:5432.
-bench-cache: $(STAMP)
-	$(PY) bench/cache_reads.py --db sqlite
-	@if $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; \
-	  then $(PY) bench/cache_reads.py --db postgres; else echo "PostgreSQL: skipped (nothing on 5432)"; fi
-	LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop
+bench-cache: $(BENCH_STAMP)
+	$(BENCH_PY) bench/cache_reads.py --db sqlite
+	@if $(BENCH_PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; \
+	  then $(BENCH_PY) bench/cache_reads.py --db postgres; else echo "PostgreSQL: skipped (nothing on 5432)"; fi
+	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
 # This session engine against Django's cache backend, in one run.
-bench-sessions: $(STAMP)
-	$(PY) bench/sessions.py
-	LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop
+bench-sessions: $(BENCH_STAMP)
+	$(BENCH_PY) bench/sessions.py
+	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
+
+# Our throttle, the guide's, DRF's SimpleRateThrottle and limits' moving window.
+bench-throttle: $(BENCH_STAMP)
+	$(BENCH_PY) bench/throttle.py
+	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -52,4 +68,4 @@ superuser: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py createsuperuser
 
 clean: stop
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .venv-py312 var .pytest_cache .ruff_cache
