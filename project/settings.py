@@ -170,6 +170,11 @@ SESSION_LAST_SEEN_INTERVAL = 60  # seconds between "last seen" writes per sessio
 # Reverse proxies in front of the app: 0 trusts REMOTE_ADDR only, never X-Forwarded-For.
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 
+# --- Events (project/events.py, manage.py listen_events) --------------------------------
+
+EVENTS_TOPICS = env_list("EVENTS_TOPICS", "users")  # what listen_events subscribes to
+EVENTS_STREAM_MAXLEN = 100_000  # each topic's stream is trimmed near this length
+
 # --- Rate limiting (ratelimit/) -------------------------------------------------------
 
 # scope → "N/period"; an invalid rate stops start-up here, not a request later.

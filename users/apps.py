@@ -6,4 +6,9 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from users import cache  # noqa: F401 - registers User with the cache service
+        from users import (
+            cache,  # noqa: F401 - registers User with the cache service
+            events,
+        )
+
+        events.connect()

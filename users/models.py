@@ -34,6 +34,29 @@ class User(VersionedModel, AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)  # post_save, inside, still sees the loaded values
+        self._loaded = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> User:
+        instance = super().from_db(db, field_names, values)
+        # What the row held when loaded: saves report which fields they changed.
+        instance._loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def changed_fields(self) -> list[str]:
+        """Fields whose value differs from the loaded row (all of them if not loaded)."""
+        loaded = getattr(self, "_loaded", None)
+        fields = [f for f in self._meta.concrete_fields if not f.primary_key]
+        if loaded is None:
+            return [f.name for f in fields]
+        return [
+            f.name
+            for f in fields
+            if f.attname in loaded and getattr(self, f.attname) != loaded[f.attname]
+        ]
+
 
 class CachedUser(User):
     """A signed-in user rebuilt from the cache: no database query, no password hash.
