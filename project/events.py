@@ -110,6 +110,11 @@ def handler(event_type: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def unregister(event_type: str, function: Handler) -> None:
+    if function in _handlers.get(event_type, []):
+        _handlers[event_type].remove(function)
+
+
 def handlers_for(event_type: str) -> list[Handler]:
     return [*_handlers.get(event_type, []), *_handlers.get(ALL, [])]
 

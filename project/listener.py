@@ -229,6 +229,10 @@ class StreamConsumer:
                 # BLOCK stays well below the socket timeout: no timeout mid-wait.
                 client = dedicated_client(socket_timeout=self.block_ms / 1000 + 5)
                 self._ensure_group(client)
+                logger.info(
+                    "stream consumer %s: reading %s in group %s",
+                    self.consumer, self.stream, self.group,
+                )  # fmt: skip
                 while not self.stop.is_set():
                     self.step(client)
                     self.backoff.reset()
