@@ -159,6 +159,9 @@ def test_sigterm_stops_listen_events_within_two_seconds(mode: list[str]) -> None
 # --- Stream --------------------------------------------------------------------------
 
 
+# Handlers run in this thread here: close_old_connections() needs a real (non-atomic)
+# database connection, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_an_entry_left_by_a_dead_consumer_is_handled_by_another(
     received: queue.Queue[Event], redis_client: redis.Redis
 ) -> None:
@@ -189,6 +192,7 @@ def test_a_redelivered_event_runs_its_handlers_once(
     assert redis_client.xpending(consumer.stream, consumer.group)["pending"] == 0
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_poison_event_ends_in_the_dead_letter_stream(redis_client: redis.Redis) -> None:
     def always_fails(event: Event) -> None:
         raise RuntimeError("poison")
