@@ -10,7 +10,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_REDIS := LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions bench-throttle
+.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-sessions: $(BENCH_STAMP)
 # Our throttle, the guide's, DRF's SimpleRateThrottle and limits' moving window.
 bench-throttle: $(BENCH_STAMP)
 	$(BENCH_PY) bench/throttle.py
+	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
+
+# Pub/sub against the stream: latency, events/s, loss under a slow consumer.
+bench-events: $(BENCH_STAMP)
+	$(BENCH_PY) bench/events.py
 	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
 lint: $(STAMP)

@@ -204,6 +204,7 @@ class StreamConsumer:
         stop: threading.Event | None = None,
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
+        claim_every: float = 1.0,
         max_deliveries: int = 5,
         backoff: Backoff | None = None,
     ) -> None:
@@ -215,6 +216,8 @@ class StreamConsumer:
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.stop = stop or threading.Event()
         self.block_ms, self.claim_idle_ms = block_ms, claim_idle_ms
+        self.claim_every = claim_every  # seconds between XAUTOCLAIM sweeps
+        self._last_claim = float("-inf")
         self.max_deliveries = max_deliveries
         self.backoff = backoff or Backoff()
         self.counters: Counter[str] = Counter()
@@ -251,10 +254,14 @@ class StreamConsumer:
                 raise
 
     def step(self, client: redis.Redis) -> int:
-        """Handle what is due: entries a dead consumer left, then new ones."""
-        _, claimed, *_ = client.xautoclaim(
-            self.stream, self.group, self.consumer, self.claim_idle_ms, start_id="0-0", count=50
-        )
+        """Handle what is due: entries a dead consumer left (swept now and then), then new ones."""
+        claimed: list = []
+        if time.monotonic() - self._last_claim >= self.claim_every:
+            self._last_claim = time.monotonic()
+            _, claimed, *_ = client.xautoclaim(
+                self.stream, self.group, self.consumer, self.claim_idle_ms,
+                start_id="0-0", count=50,
+            )  # fmt: skip
         for entry_id, fields in claimed:
             if fields is not None:  # None: trimmed from the stream meanwhile
                 self._deliver(client, entry_id, fields, claimed=True)
@@ -288,8 +295,10 @@ class StreamConsumer:
             self.counters["duplicates"] += 1
             return
         if dispatch(event, self.counters):
-            client.set(self.done_key(event.id), 1, ex=7 * 24 * 3600)
-            client.xack(self.stream, self.group, entry_id)
+            pipe = client.pipeline(transaction=False)
+            pipe.set(self.done_key(event.id), 1, ex=7 * 24 * 3600)
+            pipe.xack(self.stream, self.group, entry_id)
+            pipe.execute()
             self.counters["events"] += 1
         else:
             self.counters["failed_deliveries"] += 1  # stays pending; claimed again later

@@ -165,7 +165,9 @@ def test_sigterm_stops_listen_events_within_two_seconds(mode: list[str]) -> None
 def test_an_entry_left_by_a_dead_consumer_is_handled_by_another(
     received: queue.Queue[Event], redis_client: redis.Redis
 ) -> None:
-    survivor = StreamConsumer("tests", consumer="survivor", claim_idle_ms=0, block_ms=10)
+    survivor = StreamConsumer(
+        "tests", consumer="survivor", claim_idle_ms=0, claim_every=0, block_ms=10
+    )
     survivor._ensure_group(redis_client)
     event = Event(TYPE, 4)
     Publisher().publish("tests", event)
@@ -180,7 +182,7 @@ def test_an_entry_left_by_a_dead_consumer_is_handled_by_another(
 def test_a_redelivered_event_runs_its_handlers_once(
     received: queue.Queue[Event], redis_client: redis.Redis
 ) -> None:
-    consumer = StreamConsumer("tests", consumer="b", claim_idle_ms=0, block_ms=10)
+    consumer = StreamConsumer("tests", consumer="b", claim_idle_ms=0, claim_every=0, block_ms=10)
     consumer._ensure_group(redis_client)
     event = Event(TYPE, 5)
     Publisher().publish("tests", event)
@@ -198,7 +200,9 @@ def test_a_poison_event_ends_in_the_dead_letter_stream(redis_client: redis.Redis
         raise RuntimeError("poison")
 
     events.handler("test.poison")(always_fails)
-    consumer = StreamConsumer("tests", consumer="c", claim_idle_ms=0, block_ms=10, max_deliveries=3)
+    consumer = StreamConsumer(
+        "tests", consumer="c", claim_idle_ms=0, claim_every=0, block_ms=10, max_deliveries=3
+    )
     consumer._ensure_group(redis_client)
     event = Event("test.poison", 6)
     Publisher().publish("tests", event)
