@@ -39,8 +39,8 @@ class User(VersionedModel, AbstractUser):
         self._loaded = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> User:
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> User:
+        instance = super().from_db(db, field_names, values, **kwargs)  # 6.1 adds fetch_mode
         # What the row held when loaded: saves report which fields they changed.
         instance._loaded = dict(zip(field_names, values, strict=True))
         return instance
