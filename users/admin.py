@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from project.redis import get_client
 from sessions import services as sessions
-from users.models import User
+from users.models import CounterFlush, User, UserTag
 
 
 class UserCreationWithEmailForm(AdminUserCreationForm):
@@ -20,16 +20,29 @@ class UserEditForm(UserChangeForm):
         model = User
 
 
+class UserTagInline(admin.TabularInline):
+    model = UserTag
+    extra = 1
+    # Saved here, the Redis index lags until `manage.py rebuild_indexes` (the API updates it).
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    inlines = [UserTagInline]
     form = UserEditForm
     add_form = UserCreationWithEmailForm
-    list_display = ("username", "email", "full_name", "is_staff", "is_active", "date_joined")
+    list_display = (
+        "username", "email", "full_name", "points", "profile_views", "login_count",
+        "is_staff", "is_active", "date_joined",
+    )  # fmt: skip
     list_filter = ("is_staff", "is_superuser", "is_active", "date_joined", "last_login")
     search_fields = ("username", "email", "full_name")
     ordering = ("-date_joined",)
     date_hierarchy = "date_joined"
-    readonly_fields = ("date_joined", "last_login", "updated_at", "version", "live_sessions")
+    readonly_fields = (
+        "date_joined", "last_login", "updated_at", "version", "live_sessions",
+        "profile_views", "login_count", "points",
+    )  # fmt: skip
     actions = ["revoke_sessions"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -39,6 +52,7 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         ("Timestamps", {"fields": ("date_joined", "last_login", "updated_at", "version")}),
+        ("Activity", {"fields": ("profile_views", "login_count", "points")}),
         ("Sessions", {"fields": ("live_sessions",)}),
     )
     add_fieldsets = (
@@ -72,3 +86,12 @@ class UserAdmin(DjangoUserAdmin):
             sessions.revoke_all(get_client(), str(user.pk), except_key=own) for user in queryset
         )
         self.message_user(request, f"Revoked {ended} session(s).", messages.SUCCESS)
+
+
+@admin.register(CounterFlush)
+class CounterFlushAdmin(admin.ModelAdmin):
+    list_display = ("claim_id", "applied_at", "users", "increments", "fence")
+    readonly_fields = ("claim_id", "applied_at", "users", "increments", "fence")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

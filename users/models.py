@@ -18,6 +18,11 @@ class User(VersionedModel, AbstractUser):
     email = models.EmailField("email address")
     full_name = models.CharField(max_length=150, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Counted in Redis first, flushed here in batches (users/counters.py).
+    profile_views = models.PositiveBigIntegerField(default=0, editable=False)
+    login_count = models.PositiveBigIntegerField(default=0, editable=False)
+    # The source of truth for the leaderboard (users/leaderboard.py).
+    points = models.BigIntegerField(default=0, db_index=True, editable=False)
 
     objects = UserManager()
 
@@ -56,6 +61,36 @@ class User(VersionedModel, AbstractUser):
             for f in fields
             if f.attname in loaded and getattr(self, f.attname) != loaded[f.attname]
         ]
+
+
+class UserTag(models.Model):
+    """A tag on a user: the database holds the truth, Redis sets the index."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tags")
+    tag = models.SlugField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("user", "tag", name="users_usertag_unique")]
+        ordering = ["tag"]
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+class CounterFlush(models.Model):
+    """A batch of write-back counts applied to the database, once (its claim id is unique)."""
+
+    claim_id = models.CharField(max_length=32, unique=True)
+    fence = models.BigIntegerField()
+    users = models.PositiveIntegerField()
+    increments = models.PositiveBigIntegerField()
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-applied_at"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.increments} in {self.users} users"
 
 
 class CachedUser(User):

@@ -29,8 +29,11 @@ class UserRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "full_name", "date_joined"]
-        read_only_fields = ["id", "date_joined"]
+        fields = [
+            "id", "username", "email", "full_name", "date_joined",
+            "profile_views", "login_count", "points",
+        ]  # fmt: skip
+        read_only_fields = ["id", "date_joined", "profile_views", "login_count", "points"]
         extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
 
@@ -119,3 +122,53 @@ class PasswordChangeSerializer(serializers.Serializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(list(exc.messages)) from exc
         return value
+
+
+class SearchSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=200, help_text="1-200 characters, trimmed")
+
+
+TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class TagsSerializer(serializers.Serializer):
+    tags = serializers.ListField(
+        child=serializers.RegexField(
+            TAG_PATTERN, max_length=32,
+            error_messages={"invalid": "Tags are lowercase slugs: a-z, 0-9 and inner hyphens."},
+        ),
+        max_length=20,
+        help_text="Up to 20 lowercase slugs of at most 32 characters",
+    )  # fmt: skip
+
+
+class PointsSerializer(serializers.Serializer):
+    delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+
+
+class LeaderboardQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)
+
+
+class UserIdsQuerySerializer(serializers.Serializer):
+    users = serializers.CharField(required=False)
+    any = serializers.CharField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("users" in attrs) == ("any" in attrs):
+            raise serializers.ValidationError("Give exactly one of ?users=1,2 or ?any=1,2.")
+        raw = attrs.get("users") or attrs.get("any") or ""
+        try:
+            ids = sorted({int(part) for part in raw.split(",") if part.strip()})
+        except ValueError:
+            raise serializers.ValidationError("User ids are comma-separated integers.") from None
+        if not ids or len(ids) > 100:
+            raise serializers.ValidationError("Give between 1 and 100 user ids.")
+        return {"ids": ids, "union": "any" in attrs}
+
+
+class StandingSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    rank = serializers.IntegerField(required=False)
+    points = serializers.IntegerField()

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import logging
+import re
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from redis import RedisError
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,18 +22,29 @@ from rest_framework.views import APIView
 from project.redis import get_client
 from ratelimit.throttles import LoginIPThrottle, LoginUsernameThrottle
 from sessions.services import revoke_all
+from users import counters, leaderboard, searches
+from users import tags as tag_index
 from users.cache import cached_users, list_page
 from users.models import User
 from users.permissions import IsSelfOrStaffOrReadOnly
 from users.serializers import (
+    TAG_PATTERN,
     CsrfSerializer,
+    LeaderboardQuerySerializer,
     LoginSerializer,
     PasswordChangeSerializer,
+    PointsSerializer,
     RegisterSerializer,
+    SearchSerializer,
+    StandingSerializer,
+    TagsSerializer,
+    UserIdsQuerySerializer,
     UserRecordSerializer,
     UserSerializer,
     present_user,
 )
+
+logger = logging.getLogger("users")
 
 
 class UserViewSet(viewsets.ModelViewSet):
@@ -49,11 +65,51 @@ class UserViewSet(viewsets.ModelViewSet):
         return int(lookup)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Cache-aside read; ``X-Cache`` says HIT, MISS or BYPASS (Redis unavailable)."""
-        result = cached_users.get(self._lookup_pk(), "api")
+        """Cache-aside read; ``X-Cache`` says HIT, MISS or BYPASS (Redis unavailable).
+        Counts a profile view; the counts shown include those not yet flushed."""
+        pk = self._lookup_pk()
+        result = cached_users.get(pk, "api")
         if result.value is None:
             raise NotFound("No user with this id.")
-        return Response(present_user(result.value, request), headers={"X-Cache": result.status})
+        record = dict(result.value)
+        try:
+            waiting = counters.count_view(pk)
+        except RedisError as exc:
+            logger.warning("profile view of %d not counted, Redis unavailable: %s", pk, exc)
+        else:
+            record["profile_views"] += waiting.views
+            record["login_count"] += waiting.logins
+        return Response(present_user(record, request), headers={"X-Cache": result.status})
+
+    @extend_schema(request=TagsSerializer, responses=TagsSerializer)
+    @action(detail=True, methods=["get", "put"])
+    def tags(self, request: Request, pk: str | None = None) -> Response:
+        """The user's tags; ``PUT {"tags": [...]}`` replaces them (the user or staff)."""
+        user = self.get_object()  # object permission: the user or staff for PUT
+        if request.method == "PUT":
+            body = TagsSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            return Response({"tags": tag_index.set_tags(user, body.validated_data["tags"])})
+        return Response({"tags": tag_index.tags_of(user)})
+
+    @extend_schema(request=PointsSerializer, responses=StandingSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
+    def points(self, request: Request, pk: str | None = None) -> Response:
+        """Add ``delta`` points (staff); the leaderboard follows on commit."""
+        user = self.get_object()
+        body = PointsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        total = leaderboard.add_points(user.pk, body.validated_data["delta"])
+        return Response({"user_id": user.pk, "points": total})
+
+    @extend_schema(responses=StandingSerializer)
+    @action(detail=True, methods=["get"])
+    def rank(self, request: Request, pk: str | None = None) -> Response:
+        """The user's place on the leaderboard."""
+        standing = leaderboard.standing(self._lookup_pk())
+        if standing is None:
+            raise NotFound("This user is not on the leaderboard.")
+        return Response(asdict(standing))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A cached page of users, dropped whenever any user changes (tag ``users``)."""
@@ -115,6 +171,10 @@ class LoginView(APIView):
                 {"detail": "Invalid username or password."}, status=status.HTTP_400_BAD_REQUEST
             )
         login(request, user)  # cycles the session key: no fixation
+        try:
+            counters.count_login(user.pk)
+        except RedisError as exc:
+            logger.warning("login of %d not counted, Redis unavailable: %s", user.pk, exc)
         return Response(UserSerializer(user, context={"request": request}).data)
 
 
@@ -156,3 +216,67 @@ class MeView(APIView):
     @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user, context={"request": request}).data)
+
+
+class SearchesView(APIView):
+    """My recent searches: newest first, no duplicates, at most 10."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=inline_serializer("Searches", {"searches": serializers.ListField()}))
+    def get(self, request: Request) -> Response:
+        return Response({"searches": searches.recent(request.user.pk)})
+
+    @extend_schema(
+        request=SearchSerializer,
+        responses=inline_serializer("SearchesAfter", {"searches": serializers.ListField()}),
+    )
+    def post(self, request: Request) -> Response:
+        body = SearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response({"searches": searches.push(request.user.pk, body.validated_data["q"])})
+
+
+class TagUsersView(APIView):
+    """Ids of the users with a tag."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, tag: str) -> Response:
+        if not re.fullmatch(TAG_PATTERN, tag) or len(tag) > 32:
+            return Response({"detail": "Tags are lowercase slugs."}, status=400)
+        return Response({"tag": tag, "users": tag_index.users_with(tag)})
+
+
+class CommonTagsView(APIView):
+    """Tags shared by all of ``?users=1,2,3``, or held by any of ``?any=1,2``."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[UserIdsQuerySerializer])
+    def get(self, request: Request) -> Response:
+        query = UserIdsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ids, union = query.validated_data["ids"], query.validated_data["union"]
+        return Response({"users": ids, "tags": tag_index.combined(ids, union=union)})
+
+
+class LeaderboardView(APIView):
+    """Users by points, highest first (ties by id); ``?limit=`` (≤ 100) and ``?offset=``."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[LeaderboardQuerySerializer], responses=StandingSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        query = LeaderboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        board = leaderboard.top(**query.validated_data)
+        names = dict(
+            User.objects.filter(pk__in=[s.user_id for s in board]).values_list("pk", "username")
+        )
+        return Response(
+            {
+                "results": [{**asdict(s), "username": names.get(s.user_id)} for s in board],
+                **query.validated_data,
+            }
+        )

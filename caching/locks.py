@@ -1,0 +1,117 @@
+"""A Redis lock that is safe to build on (PITFALLS.md, Locks).
+
+- Always a TTL: a holder that crashes cannot deadlock everyone.
+- An owner token: release and extend compare it atomically (a Lua script), so a holder
+  whose lock expired cannot release the next holder's.
+- A fencing number from a per-lock counter, increasing with every grant: a holder paused
+  past its TTL (GC, swap, a stalled disk) may still try to write; guard the write with
+  the number (``advance_fence`` below: ``UPDATE … WHERE value < %s``) and the late holder
+  is refused.
+- A Redis error raises; it never looks like "the lock is busy".
+- The lock key is its own key, never the data's (django-cacheops stored 'LOCK' in the data).
+
+    lock = Lock("counters-flush", ttl=30)
+    with lock.hold(timeout=5) as grant:       # LockNotAcquiredError after 5 s
+        ...; advance_fence("counters-flush", grant.fence)
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from redis import Redis
+
+from project.redis import get_client, lua_script, make_key
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+
+
+class LockNotAcquiredError(Exception):
+    """The lock stayed taken for the whole timeout."""
+
+
+class FencedOutError(Exception):
+    """A later holder of the lock has written already: this holder's turn is over."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    token: str
+    fence: int
+
+
+class Lock:
+    def __init__(
+        self,
+        name: str,
+        *,
+        ttl: float,
+        client: Callable[[], Redis] = get_client,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if ttl <= 0:
+            raise ValueError("a lock needs a positive TTL")
+        self.name = name
+        self.ttl_ms = int(ttl * 1000)
+        self.key = make_key("locks", f"{{{name}}}")
+        self.fence_key = make_key("locks", f"{{{name}}}", "fence")  # permanent: monotonic
+        self._client = client
+        self._sleep = sleep
+
+    def acquire(self, *, timeout: float | None = None) -> Grant | None:
+        """Take the lock; with ``timeout``, retry (with jitter) until then. None if taken."""
+        token = secrets.token_hex(16)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            fence = lua_script(LUA_DIR / "lock_acquire.lua")(
+                keys=[self.key, self.fence_key], args=[token, self.ttl_ms], client=self._client()
+            )
+            if fence:
+                return Grant(token, int(fence))
+            if deadline is None or time.monotonic() >= deadline:
+                return None
+            self._sleep(min(random.uniform(pause / 2, pause), max(deadline - time.monotonic(), 0)))
+            pause = min(pause * 2, 0.2)
+
+    def release(self, grant: Grant) -> bool:
+        """Release if still ours; False if it expired (and maybe went to someone else)."""
+        released = lua_script(LUA_DIR / "lock_release.lua")(
+            keys=[self.key], args=[grant.token], client=self._client()
+        )
+        return bool(released)
+
+    def extend(self, grant: Grant, *, ttl: float) -> bool:
+        """Give ourselves ``ttl`` more seconds, if the lock is still ours."""
+        extended = lua_script(LUA_DIR / "lock_extend.lua")(
+            keys=[self.key], args=[grant.token, int(ttl * 1000)], client=self._client()
+        )
+        return bool(extended)
+
+    @contextmanager
+    def hold(self, *, timeout: float) -> Iterator[Grant]:
+        grant = self.acquire(timeout=timeout)
+        if grant is None:
+            raise LockNotAcquiredError(f"lock {self.name!r} still taken after {timeout}s")
+        try:
+            yield grant
+        finally:
+            self.release(grant)
+
+
+def advance_fence(name: str, fence: int) -> None:
+    """Record ``fence`` as the latest writer of ``name`` in the database, or raise
+    FencedOutError if a later holder wrote first. Call inside the guarded transaction."""
+    from caching.models import Fence  # models load after apps are ready
+
+    with transaction.atomic():
+        Fence.objects.get_or_create(name=name)
+        if not Fence.objects.filter(name=name, value__lt=fence).update(value=fence):
+            raise FencedOutError(f"fence {fence} of {name!r} is older than the last write")

@@ -1,0 +1,95 @@
+"""The points leaderboard: ``User.points`` in the database, a Redis sorted set as index.
+
+Members are zero-padded user ids, so ties are ordered by id, deterministically (among
+equal points the higher id ranks first: Redis orders equal scores by member, and the board
+is read in reverse). Changes are applied with ``ZINCRBY`` after commit: increments
+commute, so two commits whose index updates arrive in either order give the same board.
+An update lost to a Redis outage is logged; ``manage.py rebuild_indexes`` recomputes the
+board from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from redis import Redis, RedisError
+
+from project.redis import get_client
+from users import keys
+from users.cache import cached_users
+from users.models import User
+
+logger = logging.getLogger("users")
+
+
+@dataclass(frozen=True)
+class Standing:
+    user_id: int
+    rank: int  # 1-based
+    points: int
+
+
+def member(user_id: int) -> str:
+    return f"{user_id:012d}"
+
+
+def add_points(user_id: int, delta: int) -> int:
+    """Add ``delta`` to the user's points; returns the new total. The board follows on commit."""
+    with transaction.atomic():
+        cached_users.bulk_update(User.objects.filter(pk=user_id), points=F("points") + delta)
+        total = User.objects.values_list("points", flat=True).get(pk=user_id)
+        transaction.on_commit(lambda: _apply(user_id, delta))
+    return total
+
+
+def _apply(user_id: int, delta: int) -> None:
+    try:
+        get_client().zincrby(keys.leaderboard(), delta, member(user_id))
+    except RedisError as exc:
+        logger.error(
+            "leaderboard: lost +%d for user %d (rebuild_indexes repairs): %s", delta, user_id, exc
+        )
+
+
+def remove(user_id: int) -> None:
+    get_client().zrem(keys.leaderboard(), member(user_id))
+
+
+def top(*, limit: int, offset: int, client: Redis | None = None) -> list[Standing]:
+    entries = (client or get_client()).zrevrange(
+        keys.leaderboard(), offset, offset + limit - 1, withscores=True
+    )
+    return [
+        Standing(int(name), offset + i + 1, int(score)) for i, (name, score) in enumerate(entries)
+    ]
+
+
+def standing(user_id: int, *, client: Redis | None = None) -> Standing | None:
+    pipe = (client or get_client()).pipeline(transaction=False)
+    pipe.zrevrank(keys.leaderboard(), member(user_id))
+    pipe.zscore(keys.leaderboard(), member(user_id))
+    rank, score = pipe.execute()
+    return None if rank is None else Standing(user_id, rank + 1, int(score))
+
+
+def rebuild(*, client: Redis | None = None) -> int:
+    """Recompute the board from the database; returns the number of users on it."""
+    client = client or get_client()
+    scratch = keys.leaderboard_scratch()
+    client.delete(scratch)
+    count = 0
+    pipe = client.pipeline(transaction=False)
+    for user_id, points in User.objects.values_list("pk", "points").iterator():
+        pipe.zadd(scratch, {member(user_id): points})
+        count += 1
+        if count % 1000 == 0:
+            pipe.execute()
+    pipe.execute()
+    if count:
+        client.rename(scratch, keys.leaderboard())  # readers never see a half-built board
+    else:
+        client.delete(keys.leaderboard())
+    return count

@@ -1,0 +1,10 @@
+-- Count a profile view or a login (or nothing), and return what is waiting to be flushed
+-- for the user: {pending views, pending logins, claimed views, claimed logins}.
+-- KEYS[1] pending hash, KEYS[2] claim hash (one slot); ARGV[1] field to bump or "",
+-- ARGV[2] the user's views field, ARGV[3] the user's logins field.
+if ARGV[1] ~= '' then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+end
+local pending = redis.call('HMGET', KEYS[1], ARGV[2], ARGV[3])
+local claimed = redis.call('HMGET', KEYS[2], ARGV[2], ARGV[3])
+return {pending[1] or 0, pending[2] or 0, claimed[1] or 0, claimed[2] or 0}
