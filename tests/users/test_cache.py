@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from caching.breaker import CircuitBreaker
 from caching.services import cache_service
+from tests.users.test_admin import NO_INLINE_TAGS
 from tests.users.test_api import sign_in, unsafe
 from users.models import User
 
@@ -108,7 +109,8 @@ def test_admin_change_is_visible_on_the_next_read(
         response = client.post(
             f"/admin/users/user/{user.pk}/change/",
             {"username": "carol", "email": "carol@example.com", "full_name": "Via Admin",
-             "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+             "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+             **NO_INLINE_TAGS},
         )  # fmt: skip
     assert response.status_code == 302, response.content
     assert api.get(f"/api/users/{user.pk}/").json()["full_name"] == "Via Admin"
