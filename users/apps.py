@@ -6,9 +6,9 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from users import (
-            cache,  # noqa: F401 - registers User with the cache service
-            events,
-        )
+        # Registers User with the cache service, and the receivers that publish events
+        # and keep the Redis indexes (tags, leaderboard) in step with deletions.
+        from users import cache, events, indexes  # noqa: F401
 
         events.connect()
+        indexes.connect()

@@ -131,9 +131,18 @@ class SearchSerializer(serializers.Serializer):
 TAG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
+class TagField(serializers.RegexField):
+    """A slug given as a JSON string (DRF's CharField would turn 1 into "1")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TagsSerializer(serializers.Serializer):
     tags = serializers.ListField(
-        child=serializers.RegexField(
+        child=TagField(
             TAG_PATTERN, max_length=32,
             error_messages={"invalid": "Tags are lowercase slugs: a-z, 0-9 and inner hyphens."},
         ),

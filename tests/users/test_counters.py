@@ -1,0 +1,157 @@
+"""Write-back counters: nothing lost, nothing counted twice, whatever the flusher does."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from users import counters, keys
+from users.models import CounterFlush, User
+
+pytestmark = pytest.mark.redis
+
+
+class CrashError(Exception):
+    pass
+
+
+def crash() -> None:
+    raise CrashError
+
+
+def stored(user: User) -> tuple[int, int]:
+    user.refresh_from_db()
+    return user.profile_views, user.login_count
+
+
+@pytest.mark.django_db
+def test_concurrent_increments_all_arrive(make_user: Callable[..., User]) -> None:
+    user = make_user()
+    start = threading.Barrier(16)
+
+    def count() -> None:
+        start.wait()
+        for _ in range(100):
+            counters.count_view(user.pk)
+
+    threads = [threading.Thread(target=count) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counters.pending(user.pk).views == 1600
+    assert counters.flush().increments == 1600
+    assert stored(user) == (1600, 0)
+    assert counters.pending(user.pk).views == 0
+
+
+@pytest.mark.django_db
+def test_a_flusher_killed_before_its_commit_loses_nothing(
+    make_user: Callable[..., User], redis_client: redis.Redis
+) -> None:
+    user = make_user()
+    for _ in range(3):
+        counters.count_view(user.pk)
+    counters.count_login(user.pk)
+    with pytest.raises(CrashError):
+        counters.flush(before_commit=crash)  # dies between claim and commit
+    assert stored(user) == (0, 0)
+    assert redis_client.exists(keys.counters_claim())
+    assert counters.pending(user.pk).views == 3  # still shown: the claim counts
+    counters.count_view(user.pk)  # counting goes on meanwhile
+    counters.flush()  # applies the orphaned claim
+    counters.flush()  # then what came after
+    assert stored(user) == (4, 1)
+    assert not redis_client.exists(keys.counters_claim())
+
+
+@pytest.mark.django_db
+def test_a_flusher_killed_after_its_commit_counts_nothing_twice(
+    make_user: Callable[..., User], redis_client: redis.Redis
+) -> None:
+    user = make_user()
+    for _ in range(5):
+        counters.count_view(user.pk)
+    with pytest.raises(CrashError):
+        counters.flush(after_commit=crash)  # committed, but the claim was not dropped
+    assert stored(user) == (5, 0)
+    assert redis_client.exists(keys.counters_claim())
+    result = counters.flush()
+    assert result.reapplied
+    assert stored(user) == (5, 0)
+    assert not redis_client.exists(keys.counters_claim())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_flushers_never_double_apply(make_user: Callable[..., User]) -> None:
+    users = [make_user() for _ in range(3)]
+    for user in users:
+        for _ in range(10):
+            counters.count_view(user.pk)
+    start = threading.Barrier(2)
+    results: list[Any] = []
+
+    def flush() -> None:
+        start.wait()
+        try:
+            results.append(counters.flush(lock_timeout=10))
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    threads = [threading.Thread(target=flush) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.increments for r in results) == [0, 30]
+    assert [stored(u)[0] for u in users] == [10, 10, 10]
+    assert CounterFlush.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_counts_of_a_deleted_user_are_dropped(make_user: Callable[..., User]) -> None:
+    gone, kept = make_user(), make_user()
+    counters.count_view(gone.pk)
+    counters.count_view(kept.pk)
+    gone.delete()
+    assert counters.flush().increments == 2
+    assert stored(kept) == (1, 0)
+
+
+@pytest.mark.django_db
+def test_the_api_shows_stored_plus_pending(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    user = make_user()
+    client = APIClient()
+    assert client.get(f"/api/users/{user.pk}/").json()["profile_views"] == 1
+    assert client.get(f"/api/users/{user.pk}/").json()["profile_views"] == 2
+    with django_capture_on_commit_callbacks(execute=True):  # the flush's write-through
+        counters.flush()
+    third = client.get(f"/api/users/{user.pk}/")
+    assert third["X-Cache"] == "HIT"
+    assert third.json()["profile_views"] == 3  # 2 stored + 1 pending
+
+
+@pytest.mark.django_db
+def test_logins_are_counted(make_user: Callable[..., User]) -> None:
+    make_user(username="bob", password="correct-Horse-battery-9")
+    client = APIClient()
+    for _ in range(2):
+        client.post(
+            "/api/auth/login/",
+            {"username": "bob", "password": "correct-Horse-battery-9"},
+            format="json",
+        )
+    user = User.objects.get(username="bob")
+    assert counters.pending(user.pk).logins == 2
+    call_command("flush_counters")
+    assert stored(user) == (0, 2)

@@ -1,0 +1,229 @@
+"""Recent searches, tags and the leaderboard over the API, on the real Redis."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tests.users.test_api import sign_in, unsafe
+from users import keys, leaderboard, searches
+from users.models import User
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db]
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., User]) -> APIClient:
+    make_user(username="bob")
+    client = APIClient(enforce_csrf_checks=True)
+    sign_in(client, "bob")
+    return client
+
+
+# --- Recent searches -----------------------------------------------------------------
+
+
+def test_searches_are_newest_first_distinct_and_at_most_ten(
+    bob: APIClient, redis_client: redis.Redis
+) -> None:
+    for q in ["a", "b", "a", *[f"q{i}" for i in range(12)], "  b  "]:
+        response = unsafe(bob, "post", "/api/me/searches/", {"q": q})
+        assert response.status_code == 200
+    listed = bob.get("/api/me/searches/").json()["searches"]
+    assert listed == ["b", "q11", "q10", "q9", "q8", "q7", "q6", "q5", "q4", "q3"]
+    user_id = User.objects.get(username="bob").pk
+    assert 29 * 86400 < redis_client.ttl(keys.searches(user_id)) <= 30 * 86400
+
+
+@pytest.mark.parametrize("q", ["", "   ", "x" * 201, None, ["a"], {"q": 1}])
+def test_bad_searches_are_a_400(bob: APIClient, q: Any) -> None:
+    response = unsafe(bob, "post", "/api/me/searches/", {"q": q})
+    assert response.status_code == 400
+    assert "q" in response.json()
+
+
+def test_searches_need_a_signed_in_user() -> None:
+    assert APIClient().get("/api/me/searches/").status_code == 403
+
+
+def test_concurrent_pushes_keep_ten_distinct(redis_client: redis.Redis) -> None:
+    start = threading.Barrier(16)
+
+    def push(worker: int) -> None:
+        start.wait()
+        for i in range(20):
+            searches.push(7, f"q{(worker + i) % 15}")
+
+    threads = [threading.Thread(target=push, args=(w,)) for w in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    final = searches.recent(7)
+    assert len(final) == 10
+    assert len(set(final)) == 10
+    assert redis_client.llen(keys.searches(7)) == 10
+
+
+# --- Tags ----------------------------------------------------------------------------
+
+
+def tags_of(client: APIClient, user_id: int) -> list[str]:
+    return client.get(f"/api/users/{user_id}/tags/").json()["tags"]
+
+
+def test_tags_round_trip_and_index(
+    bob: APIClient, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    me = User.objects.get(username="bob")
+    other = make_user(username="carol")
+    with django_capture_on_commit_callbacks(execute=True):
+        put = unsafe(
+            bob, "put", f"/api/users/{me.pk}/tags/", {"tags": ["python", "redis", "python"]}
+        )
+        other.tags.create(tag="redis")
+    assert put.json() == {"tags": ["python", "redis"]}
+    call_command("rebuild_indexes")  # carol's tag came in through the ORM, not the API
+    assert tags_of(bob, me.pk) == ["python", "redis"]
+    assert bob.get("/api/tags/redis/users/").json()["users"] == sorted([me.pk, other.pk])
+    common = bob.get(f"/api/tags/common/?users={me.pk},{other.pk}").json()
+    assert common["tags"] == ["redis"]
+    union = bob.get(f"/api/tags/common/?any={me.pk},{other.pk}").json()
+    assert union["tags"] == ["python", "redis"]
+    with django_capture_on_commit_callbacks(execute=True):
+        unsafe(bob, "put", f"/api/users/{me.pk}/tags/", {"tags": ["django"]})
+    assert bob.get("/api/tags/redis/users/").json()["users"] == [other.pk]
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [["Python"], ["has space"], ["-x"], ["x" * 33], "python", [1], [f"t{i}" for i in range(21)]],
+)
+def test_bad_tags_are_a_400(bob: APIClient, tags: Any) -> None:
+    me = User.objects.get(username="bob")
+    response = unsafe(bob, "put", f"/api/users/{me.pk}/tags/", {"tags": tags})
+    assert response.status_code == 400
+    assert tags_of(bob, me.pk) == []
+
+
+def test_only_the_user_or_staff_change_tags(bob: APIClient, make_user: Callable[..., User]) -> None:
+    other = make_user(username="carol")
+    assert unsafe(bob, "put", f"/api/users/{other.pk}/tags/", {"tags": ["x"]}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?users=", "?users=a,b", "?users=1&any=2", "?any=" + ",".join(map(str, range(101)))],
+)
+def test_bad_tag_queries_are_a_400(query: str) -> None:
+    assert APIClient().get(f"/api/tags/common/{query}").status_code == 400
+
+
+def test_rebuild_gives_the_same_tag_index(
+    make_user: Callable[..., User],
+    redis_client: redis.Redis,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    users = [make_user() for _ in range(4)]
+    from users import tags
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for i, user in enumerate(users):
+            tags.set_tags(user, [f"t{i % 2}", "all"])
+
+    def snapshot() -> dict[str, set[bytes]]:
+        names = [keys.tag_users(t) for t in ("t0", "t1", "all")]
+        names += [keys.user_tags(u.pk) for u in users]
+        return {name: redis_client.smembers(name) for name in names}
+
+    before = snapshot()
+    redis_client.delete(keys.tag_users("all"))
+    redis_client.sadd(keys.tag_users("stale"), 999)
+    call_command("rebuild_indexes")
+    assert snapshot() == before
+    assert not redis_client.exists(keys.tag_users("stale"))
+
+
+# --- Leaderboard ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(make_user: Callable[..., User]) -> APIClient:
+    make_user(username="root", is_staff=True)
+    client = APIClient(enforce_csrf_checks=True)
+    sign_in(client, "root")
+    return client
+
+
+def test_points_build_the_leaderboard(
+    staff: APIClient, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    a, b, c = make_user(username="a"), make_user(username="b"), make_user(username="c")
+    with django_capture_on_commit_callbacks(execute=True):
+        for user, delta in ((a, 5), (b, 7), (c, 7), (a, -1)):
+            response = unsafe(staff, "post", f"/api/users/{user.pk}/points/", {"delta": delta})
+            assert response.status_code == 200
+    assert response.json() == {"user_id": a.pk, "points": 4}
+    board = staff.get("/api/leaderboard/?limit=3").json()["results"]
+    # Ties (b and c at 7) are ordered by id, the higher first.
+    assert [(r["username"], r["rank"], r["points"]) for r in board] == [
+        ("c", 1, 7), ("b", 2, 7), ("a", 3, 4),
+    ]  # fmt: skip
+    assert staff.get(f"/api/users/{a.pk}/rank/").json() == {"user_id": a.pk, "rank": 3, "points": 4}
+    assert staff.get("/api/leaderboard/?limit=1&offset=2").json()["results"][0]["username"] == "a"
+
+
+def test_index_updates_applied_in_any_order_agree(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    user = make_user()
+    with django_capture_on_commit_callbacks() as callbacks:
+        leaderboard.add_points(user.pk, 10)
+        leaderboard.add_points(user.pk, -3)
+    for callback in reversed(callbacks):
+        callback()
+    assert leaderboard.standing(user.pk).points == 7
+
+
+def test_points_are_for_staff(bob: APIClient) -> None:
+    me = User.objects.get(username="bob")
+    assert unsafe(bob, "post", f"/api/users/{me.pk}/points/", {"delta": 5}).status_code == 403
+
+
+@pytest.mark.parametrize("delta", ["x", 1.5, True, None, 10**7, ""])
+def test_bad_deltas_are_a_400(staff: APIClient, make_user: Callable[..., User], delta: Any) -> None:
+    user = make_user()
+    response = unsafe(staff, "post", f"/api/users/{user.pk}/points/", {"delta": delta})
+    assert response.status_code == 400
+    assert User.objects.get(pk=user.pk).points == 0
+
+
+@pytest.mark.parametrize("query", ["?limit=0", "?limit=101", "?offset=-1", "?limit=x"])
+def test_bad_leaderboard_queries_are_a_400(query: str) -> None:
+    assert APIClient().get(f"/api/leaderboard/{query}").status_code == 400
+
+
+def test_rebuild_and_deletion(
+    make_user: Callable[..., User],
+    redis_client: redis.Redis,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    users = [make_user() for _ in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for i, user in enumerate(users):
+            leaderboard.add_points(user.pk, i * 10)
+    before = redis_client.zrange(keys.leaderboard(), 0, -1, withscores=True)
+    redis_client.delete(keys.leaderboard())
+    call_command("rebuild_indexes")
+    assert redis_client.zrange(keys.leaderboard(), 0, -1, withscores=True) == before
+    gone = users[-1].pk
+    with django_capture_on_commit_callbacks(execute=True):
+        users[-1].delete()
+    assert leaderboard.standing(gone) is None
+    assert APIClient().get(f"/api/users/{gone}/rank/").status_code == 404
