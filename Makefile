@@ -10,7 +10,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_REDIS := LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events
+.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench-throttle: $(BENCH_STAMP)
 # Pub/sub against the stream: latency, events/s, loss under a slow consumer.
 bench-events: $(BENCH_STAMP)
 	$(BENCH_PY) bench/events.py
+	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
+
+# Write-back flush, lock, leaderboard.
+bench-structures: $(BENCH_STAMP)
+	$(BENCH_PY) bench/structures.py
 	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
 lint: $(STAMP)

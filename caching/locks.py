@@ -12,7 +12,9 @@
 
     lock = Lock("counters-flush", ttl=30)
     with lock.hold(timeout=5) as grant:       # LockNotAcquiredError after 5 s
-        ...; advance_fence("counters-flush", grant.fence)
+        with transaction.atomic():
+            lock.record_fence(grant)          # FencedOutError if a later holder wrote
+            ...
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ class LockNotAcquiredError(Exception):
 
 class FencedOutError(Exception):
     """A later holder of the lock has written already: this holder's turn is over."""
+
+    def __init__(self, message: str, *, current: int) -> None:
+        super().__init__(message)
+        self.current = current  # the fence of the last write
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,29 @@ class Lock:
         )
         return bool(extended)
 
+    def record_fence(self, grant: Grant) -> Grant:
+        """``advance_fence`` for this lock, surviving a fence counter that Redis lost.
+
+        If the database has seen a higher fence while we still hold the lock, the
+        counter restarted (a Redis restart without persistence, a failover): move it past
+        the database's and write with the new number. A holder whose lock expired is
+        refused (FencedOutError), as it must be.
+        """
+        try:
+            advance_fence(self.name, grant.fence)
+            return grant
+        except FencedOutError as exc:
+            fence = lua_script(LUA_DIR / "lock_refence.lua")(
+                keys=[self.key, self.fence_key],
+                args=[grant.token, exc.current],
+                client=self._client(),
+            )
+            if not fence:
+                raise
+        renewed = Grant(grant.token, int(fence))
+        advance_fence(self.name, renewed.fence)
+        return renewed
+
     @contextmanager
     def hold(self, *, timeout: float) -> Iterator[Grant]:
         grant = self.acquire(timeout=timeout)
@@ -114,4 +143,8 @@ def advance_fence(name: str, fence: int) -> None:
     with transaction.atomic():
         Fence.objects.get_or_create(name=name)
         if not Fence.objects.filter(name=name, value__lt=fence).update(value=fence):
-            raise FencedOutError(f"fence {fence} of {name!r} is older than the last write")
+            current = Fence.objects.values_list("value", flat=True).get(name=name)
+            raise FencedOutError(
+                f"fence {fence} of {name!r} is not above the last write's ({current})",
+                current=current,
+            )

@@ -66,22 +66,31 @@ class CachedModel:
 
     def saved(self, instance: models.Model, *, using: str) -> None:
         """Schedule the cache update for a saved row; serialized now, written on commit."""
-        version = resolve_version(instance)
-        snapshots = {name: facet.serialize(instance) for name, facet in self.facets.items()}
-        pk = instance.pk
-        transaction.on_commit(lambda: self._apply_saved(pk, version, snapshots), using=using)
+        self._schedule_saved([instance], using=using)
+
+    def _schedule_saved(self, rows: list[models.Model], *, using: str) -> None:
+        snapshots = [
+            (row.pk, resolve_version(row), {n: f.serialize(row) for n, f in self.facets.items()})
+            for row in rows
+        ]
+        transaction.on_commit(lambda: self._apply_saved(snapshots), using=using)
 
     def deleted(self, pk: Any, *, using: str, version: int = DELETED) -> None:
         """Schedule the invalidation of a row's facets (a deletion by default) on commit."""
         transaction.on_commit(lambda: self._apply_invalidated(pk, version), using=using)
 
-    def _apply_saved(self, pk: Any, version: int, snapshots: dict[str, dict[str, Any]]) -> None:
-        for name, data in snapshots.items():
-            key = self.key(pk, name)
-            if self.versioned:
-                self.service.write_through(key, data, version=version, ttl=self.ttl)
-            else:
-                self.service.invalidate(key, ttl=self.ttl)
+    def _apply_saved(self, snapshots: list[tuple[Any, int, dict[str, dict[str, Any]]]]) -> None:
+        if self.versioned:
+            items = [
+                (self.key(pk, name), data, version)
+                for pk, version, facets in snapshots
+                for name, data in facets.items()
+            ]
+            self.service.write_through_many(items, ttl=self.ttl)
+        else:
+            for pk, _, facets in snapshots:
+                for name in facets:
+                    self.service.invalidate(self.key(pk, name), ttl=self.ttl)
         self.service.invalidate_tags(self.tags)
 
     def _apply_invalidated(self, pk: Any, version: int) -> None:
@@ -101,8 +110,9 @@ class CachedModel:
             if self.versioned:
                 changes = {**changes, "version": F("version") + 1}
             count = rows.update(**changes)
-            for row in rows:  # re-read: the values and versions this transaction wrote
-                self.saved(row, using=using)
+            # Re-read: the values and versions this transaction wrote; one cache update
+            # for the batch after commit (two round trips, however many rows).
+            self._schedule_saved(list(rows), using=using)
         return count
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from redis import Redis
 from redis.commands.core import Script
@@ -29,10 +30,11 @@ def fill(
 
 def write(
     client: Redis, entry: str, lease: str, *, ttl_ms: int, version: int, fields: Fields
-) -> int:
-    """1 stored, -1 a newer version (or a deletion) is cached."""
+) -> Any:
+    """1 stored, -1 a newer version (or a deletion) is cached. On a pipeline: queued, the
+    reply comes with the pipeline's."""
     args = [ttl_ms, version, *_flatten(fields)]
-    return int(_script("write")(keys=[entry, lease], args=args, client=client))
+    return _script("write")(keys=[entry, lease], args=args, client=client)
 
 
 def invalidate(client: Redis, entry: str, lease: str, *, ttl_ms: int, version: int) -> int:

@@ -222,9 +222,18 @@ class CacheService:
         Returns False when the write was refused or Redis failed (then the entry is
         invalidated by the global generation once Redis answers again).
         """
+        return self.write_through_many([(key, data, version)], ttl=ttl, tags=tags) == 1
+
+    def write_through_many(
+        self, items: Sequence[tuple[str, Any, int]], *, ttl: int, tags: Sequence[str] = ()
+    ) -> int:
+        """Write through many ``(key, data, version)`` in two round trips (the generations,
+        then one pipeline of scripts); returns how many were stored."""
+        if not items:
+            return 0
         if not self._usable():
-            self._lost("write_through", key)
-            return False
+            self._lost("write_through", f"{len(items)} entries")
+            return 0
         client = self._client()
         try:
             pipe = client.pipeline(transaction=False)
@@ -232,17 +241,24 @@ class CacheService:
             for tag in tags:
                 pipe.get(keys.tag_generation(tag))
             generation, *tag_generations = (int(reply or 0) for reply in pipe.execute())
-            fields = self._fields(data, generation, tags, tag_generations)
-            stored = scripts.write(
-                client, key, keys.lease(key), ttl_ms=ttl * 1000, version=version, fields=fields
-            )
+            pipe = client.pipeline(transaction=False)
+            for key, data, version in items:
+                fields = self._fields(data, generation, tags, tag_generations)
+                scripts.write(
+                    pipe, key, keys.lease(key), ttl_ms=ttl * 1000, version=version, fields=fields
+                )
+            replies = pipe.execute()
         except RedisError as exc:
             self._failed("write_through", exc)
-            self._lost("write_through", key)
-            return False
+            self._lost("write_through", f"{len(items)} entries")
+            return 0
         self.breaker.success()
-        self.metrics.incr("write_through" if stored == 1 else "write_through_rejected")
-        return stored == 1
+        stored = sum(1 for reply in replies if int(reply) == 1)
+        for _ in range(stored):
+            self.metrics.incr("write_through")
+        for _ in range(len(items) - stored):
+            self.metrics.incr("write_through_rejected")
+        return stored
 
     def invalidate(self, key: str, *, version: int = 0, ttl: int = 3600) -> None:
         """Drop ``key`` as of ``version`` (a tombstone refuses anything older), void fills."""

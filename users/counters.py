@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import BigIntegerField, Case, F, Value, When
 from redis import Redis
 
-from caching.locks import Lock, advance_fence
+from caching.locks import Lock
 from project.redis import get_client, lua_script
 from users import keys
 from users.cache import cached_users
@@ -109,7 +109,7 @@ def flush(
         user_ids = set(views) | set(logins)
         increments = sum(views.values()) + sum(logins.values())
         with transaction.atomic():
-            advance_fence(FLUSH_LOCK, grant.fence)
+            grant = lock.record_fence(grant)
             reapplied = CounterFlush.objects.filter(claim_id=claim_id).exists()
             if not reapplied:
                 cached_users.bulk_update(

@@ -102,3 +102,31 @@ def test_redis_down_raises_instead_of_looking_busy() -> None:
     lock = Lock("down", ttl=10, client=lambda: DEAD_REDIS)
     with pytest.raises(redis.ConnectionError):
         lock.acquire(timeout=1)
+
+
+@pytest.mark.django_db
+def test_a_fence_counter_lost_by_redis_does_not_lock_out_the_holder(
+    redis_client: redis.Redis,
+) -> None:
+    lock = Lock("reset", ttl=10)
+    first = lock.acquire()
+    lock.record_fence(first)
+    lock.release(first)
+    redis_client.delete(lock.fence_key)  # Redis restarted without its data
+    again = lock.acquire()
+    assert again.fence <= first.fence  # the counter started over...
+    renewed = lock.record_fence(again)  # ...and is moved past the database's fence
+    assert renewed.fence > first.fence
+
+
+@pytest.mark.django_db
+def test_record_fence_still_refuses_a_holder_whose_lock_expired(
+    redis_client: redis.Redis,
+) -> None:
+    lock = Lock("expired", ttl=10)
+    slow = lock.acquire()
+    redis_client.delete(lock.key)
+    fast = lock.acquire()
+    lock.record_fence(fast)
+    with pytest.raises(FencedOutError):
+        lock.record_fence(slow)
