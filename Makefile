@@ -10,7 +10,9 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_REDIS := LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures
+TOPOLOGY := $(PY) scripts/topology.py
+
+.PHONY: run test test-cluster test-sentinel stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +35,18 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite on a local 3-primary Redis Cluster / a primary + replica + sentinel,
+# started here and always stopped, pass or fail.
+test-cluster: $(STAMP)
+	@url=$$($(TOPOLOGY) cluster start) || exit 1; \
+	  REDIS_URL=$$url $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	  $(TOPOLOGY) cluster stop; exit $$status
+
+test-sentinel: $(STAMP)
+	@url=$$($(TOPOLOGY) sentinel start) || exit 1; \
+	  REDIS_URL=$$url $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	  $(TOPOLOGY) sentinel stop; exit $$status
 
 stop:
 	@if test -x $(PY); then $(PY) -m project.localredis stop; \

@@ -36,6 +36,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from redis import Redis, RedisError
+from redis.cluster import RedisCluster
 
 from caching import keys, scripts
 from caching.breaker import CircuitBreaker
@@ -241,13 +242,18 @@ class CacheService:
             for tag in tags:
                 pipe.get(keys.tag_generation(tag))
             generation, *tag_generations = (int(reply or 0) for reply in pipe.execute())
-            pipe = client.pipeline(transaction=False)
-            for key, data, version in items:
-                fields = self._fields(data, generation, tags, tag_generations)
+            # One pipeline of scripts; a cluster pipeline refuses EVALSHA, so there the
+            # scripts run one by one (each still touches one slot).
+            batch = client if isinstance(client, RedisCluster) else client.pipeline(False)
+            replies = [
                 scripts.write(
-                    pipe, key, keys.lease(key), ttl_ms=ttl * 1000, version=version, fields=fields
+                    batch, key, keys.lease(key), ttl_ms=ttl * 1000, version=version,
+                    fields=self._fields(data, generation, tags, tag_generations),
                 )
-            replies = pipe.execute()
+                for key, data, version in items
+            ]  # fmt: skip
+            if batch is not client:
+                replies = batch.execute()
         except RedisError as exc:
             self._failed("write_through", exc)
             self._lost("write_through", f"{len(items)} entries")

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from redis import RedisError
+from redis.cluster import RedisCluster
 
 from caching.breaker import CircuitBreaker
 from project.redis import get_client, make_key
@@ -151,7 +152,9 @@ class Publisher:
                 return False
             batch = list(self._outbox)
             try:
-                pipe = get_client().pipeline(transaction=False)
+                client = get_client()
+                # One round trip; a cluster pipeline refuses PUBLISH, so there it is per event.
+                pipe = client if isinstance(client, RedisCluster) else client.pipeline(False)
                 for queued_topic, queued in batch:
                     payload = queued.to_json()
                     pipe.publish(channel(queued_topic), payload)
@@ -159,7 +162,8 @@ class Publisher:
                         stream(queued_topic), {"event": payload},
                         maxlen=settings.EVENTS_STREAM_MAXLEN, approximate=True,
                     )  # fmt: skip
-                pipe.execute()
+                if pipe is not client:
+                    pipe.execute()
             except RedisError as exc:
                 self.breaker.failure()
                 stats["deferred"] += 1

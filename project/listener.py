@@ -31,30 +31,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
-from django.conf import settings
 from django.db import close_old_connections
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from project import events
 from project.events import Event
-from project.redis import make_key
+from project.redis import dedicated_client, make_key
 
 logger = logging.getLogger("project.listener")
 
 
 class WatchdogTimeoutError(redis.ConnectionError):
     """The server did not answer our PING in time: treat the connection as dead."""
-
-
-def dedicated_client(*, socket_timeout: float) -> redis.Redis:
-    """A connection of its own for a long-lived loop (not the request pool)."""
-    return redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
-        retry=Retry(NoBackoff(), 0),  # we reconnect ourselves, and say so (resync)
-    )
 
 
 class Backoff:

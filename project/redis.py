@@ -13,7 +13,13 @@ from pathlib import Path
 from django.conf import settings
 from django_redis import get_redis_connection
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
 from redis.commands.core import Script
+from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+from project import redis_config
 
 CACHE_ALIAS = "default"
 
@@ -21,6 +27,30 @@ CACHE_ALIAS = "default"
 def get_client() -> Redis:
     """Return the raw redis-py client on the shared pool of the default cache."""
     return get_redis_connection(CACHE_ALIAS)
+
+
+def dedicated_client(*, socket_timeout: float) -> Redis:
+    """A client with connections of its own, for a long-lived loop (pub/sub, streams),
+    on whatever REDIS_URL names. No client retries: the loop reconnects itself."""
+
+    topology = (
+        settings.REDIS_TOPOLOGY if settings.REDIS_TOPOLOGY.url == settings.REDIS_URL else None
+    )
+    topology = topology or redis_config.parse(settings.REDIS_URL)
+    options = {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
+        "retry": Retry(NoBackoff(), 0),
+    }
+    if topology.kind == "cluster":
+        nodes = [ClusterNode(host, port) for host, port in topology.nodes]
+        return RedisCluster(startup_nodes=nodes, **options)  # type: ignore[return-value]
+    if topology.kind == "sentinel":
+        sentinel = Sentinel(
+            list(topology.nodes), sentinel_kwargs={"socket_timeout": socket_timeout}, **options
+        )
+        return sentinel.master_for(topology.service, db=topology.db, **options)
+    return Redis.from_url(topology.url, **options)
 
 
 def make_key(app: str, entity: str, *rest: str | int) -> str:

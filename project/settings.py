@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from project import localredis
+from project import localredis, redis_config
 from project.timing import connection_class_for
 from ratelimit.rates import parse_rates
 
@@ -138,14 +138,18 @@ if SERVER_TIMING:
 # cache right. For measuring what the cache buys, not for production.
 CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 
+REDIS_TOPOLOGY = redis_config.parse(REDIS_URL)  # ImproperlyConfigured if malformed
+_location, _topology_options = redis_config.cache_location_and_options(REDIS_TOPOLOGY)
+_timed = SERVER_TIMING and REDIS_TOPOLOGY.kind == "standalone"
+
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": _location,
         # Keys read as {prefix}:cache:{version}:{key}.
         "KEY_PREFIX": f"{REDIS_KEY_PREFIX}:cache",
         "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            **_topology_options,
             # JSON, never pickle: unpickling what a shared Redis hands back is code execution.
             "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
@@ -154,7 +158,7 @@ CACHES = {
                 # redis-py would otherwise retry with backoff and stall the request.
                 "retry": Retry(NoBackoff(), 0),
                 "health_check_interval": 30,
-                **({"connection_class": connection_class_for(REDIS_URL)} if SERVER_TIMING else {}),
+                **({"connection_class": connection_class_for(REDIS_URL)} if _timed else {}),
             },
             # Errors surface; each feature applies its own failure policy (DESIGN §7).
             "IGNORE_EXCEPTIONS": False,

@@ -42,6 +42,21 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"redis: {os.environ.get('REDIS_URL')}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip, and say why, what a topology cannot run: ``standalone`` tests open plain
+    connections from REDIS_URL (CLIENT PAUSE, a custom connection class); ``local_redis``
+    tests exercise the project's own server, absent when REDIS_URL names one."""
+    from project.redis_config import parse
+
+    kind = parse(os.environ["REDIS_URL"]).kind
+    local = "LOCAL_REDIS_DIR" in os.environ
+    for item in items:
+        if kind != "standalone" and item.get_closest_marker("standalone"):
+            item.add_marker(pytest.mark.skip(reason=f"needs a standalone Redis, not {kind}"))
+        if not local and item.get_closest_marker("local_redis"):
+            item.add_marker(pytest.mark.skip(reason="REDIS_URL names a Redis: no local server"))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(_started, None)
     if server is not None:

@@ -179,6 +179,7 @@ def test_an_invalidation_lost_to_an_outage_is_applied_when_redis_returns(
     assert service.metrics.snapshot()["generation_bump"] == 1
 
 
+@pytest.mark.standalone
 def test_a_stalled_redis_is_bypassed_and_its_lost_invalidation_kept(
     service: CacheService, redis_client: redis.Redis
 ) -> None:

@@ -102,6 +102,7 @@ def test_module_command_stops_the_server(server: LocalRedis) -> None:
     assert not server.is_running()
 
 
+@pytest.mark.local_redis
 def test_a_second_manage_py_process_shares_the_running_server(redis_client: redis.Redis) -> None:
     """Two processes with REDIS_URL unset meet on the same server: the test session's own."""
     directory = os.environ["LOCAL_REDIS_DIR"]

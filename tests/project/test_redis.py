@@ -27,12 +27,13 @@ def test_empty_key_parts_are_refused() -> None:
         make_key("users", "")
 
 
-def test_raw_client_shares_the_cache_pool() -> None:
-    raw = cache.client.get_client(write=True)  # django-redis's own client
-    assert get_client().connection_pool is raw.connection_pool
+def test_raw_client_is_the_cache_client() -> None:
+    """One set of connections (and timeouts) for the cache and direct commands."""
+    assert get_client() is cache.client.get_client(write=True)
 
 
 @pytest.mark.redis
+@pytest.mark.standalone
 def test_stalled_redis_fails_fast_instead_of_retrying(redis_client: redis.Redis) -> None:
     """A stall longer than the socket timeout raises; a retry loop would wait it out."""
     admin = redis.Redis(connection_pool=redis.ConnectionPool.from_url(settings.REDIS_URL))

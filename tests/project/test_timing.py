@@ -14,6 +14,7 @@ from users.models import User
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 
+@pytest.mark.standalone
 def test_header_reports_queries_and_round_trips() -> None:
     pool = redis.ConnectionPool.from_url(
         settings.REDIS_URL, connection_class=connection_class_for(settings.REDIS_URL)
@@ -37,6 +38,7 @@ def test_header_reports_queries_and_round_trips() -> None:
     assert "total;dur=" in header
 
 
+@pytest.mark.standalone
 def test_commands_outside_a_request_are_not_counted() -> None:
     pool = redis.ConnectionPool.from_url(
         settings.REDIS_URL, connection_class=connection_class_for(settings.REDIS_URL)

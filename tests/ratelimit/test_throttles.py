@@ -87,7 +87,11 @@ def _process(barrier: Any, results: Any) -> None:  # runs in a forked child
 def test_exactly_the_limit_across_four_processes(redis_client: redis.Redis) -> None:
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(4), ctx.Queue()
-    get_client().connection_pool.disconnect()  # children must not share our sockets
+    client = get_client()  # children must not share our sockets
+    if isinstance(client, redis.RedisCluster):
+        client.disconnect_connection_pools()
+    else:
+        client.connection_pool.disconnect()
     children = [ctx.Process(target=_process, args=(barrier, results)) for _ in range(4)]
     for child in children:
         child.start()

@@ -1,0 +1,84 @@
+"""What ``REDIS_URL`` names, and the cache settings that reach it (read by settings.py).
+
+- ``redis://host:6379/0``, ``rediss://…``, ``unix:///path/redis.sock?db=0``: one server.
+- ``redis+sentinel://h1:26379,h2:26379/mymaster/0``: the primary of service ``mymaster``,
+  found through the sentinels (django-redis's Sentinel client); failovers are followed.
+- ``redis+cluster://h1:7000,h2:7001``: a Redis Cluster through redis-py's ``RedisCluster``
+  (``project/redis_cluster.py``: the small django-redis client django-redis lacks).
+
+Anything else is an ``ImproperlyConfigured`` at start-up, not a hang or a 500 later.
+No Django imports here beyond the exception: settings.py imports this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+STANDALONE_SCHEMES = {"redis", "rediss", "unix"}
+
+
+@dataclass(frozen=True)
+class Topology:
+    kind: str  # "standalone" | "sentinel" | "cluster"
+    url: str
+    nodes: tuple[tuple[str, int], ...] = ()
+    service: str = ""
+    db: int = 0
+
+
+def parse(url: str) -> Topology:
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme
+        if scheme in STANDALONE_SCHEMES:
+            if scheme != "unix" and not parts.hostname:
+                raise ValueError("no host")
+            if scheme == "unix" and not parts.path:
+                raise ValueError("no socket path")
+            return Topology("standalone", url)
+        if scheme in {"redis+sentinel", "redis+cluster"}:
+            nodes = tuple(_node(item) for item in parts.netloc.split(",") if item)
+            if not nodes:
+                raise ValueError("no hosts")
+            if scheme == "redis+cluster":
+                if parts.path.strip("/") not in {"", "0"}:
+                    raise ValueError("a cluster has only database 0")
+                return Topology("cluster", url, nodes)
+            service, _, db = parts.path.strip("/").partition("/")
+            if not service:
+                raise ValueError("no service name (redis+sentinel://host:26379/mymaster/0)")
+            return Topology("sentinel", url, nodes, service, int(db or 0))
+        raise ValueError(f"unknown scheme {scheme!r}")
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"REDIS_URL={url!r} is not usable: {exc}. Use redis://host:6379/0, unix:///path, "
+            "redis+sentinel://host:26379,host2:26379/service/0 or "
+            "redis+cluster://host:7000,host2:7001"
+        ) from None
+
+
+def _node(item: str) -> tuple[str, int]:
+    host, _, port = item.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"{item!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+def cache_location_and_options(topology: Topology) -> tuple[str, dict[str, Any]]:
+    """The django-redis LOCATION and the OPTIONS that differ per topology."""
+    if topology.kind == "sentinel":
+        return f"redis://{topology.service}/{topology.db}", {
+            "CLIENT_CLASS": "django_redis.client.SentinelClient",
+            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+            "SENTINELS": list(topology.nodes),
+        }
+    if topology.kind == "cluster":
+        return topology.url, {
+            "CLIENT_CLASS": "project.redis_cluster.ClusterClient",
+            "CONNECTION_FACTORY": "project.redis_cluster.ClusterConnectionFactory",
+        }
+    return topology.url, {"CLIENT_CLASS": "django_redis.client.DefaultClient"}
