@@ -99,8 +99,8 @@ class CacheService:
             return Result(_unwrap(loader())[0], "BYPASS")
         if not self._usable():
             return self._bypass(loader)
-        client = self._client()
         try:
+            client = self._client()  # a Cluster client connects as it is made
             generation, tag_generations, value = self._read(client, key, tags)
         except RedisError as exc:
             self._failed("read", exc)
@@ -235,8 +235,8 @@ class CacheService:
         if not self._usable():
             self._lost("write_through", f"{len(items)} entries")
             return 0
-        client = self._client()
         try:
+            client = self._client()
             pipe = client.pipeline(transaction=False)
             pipe.get(keys.global_generation())
             for tag in tags:

@@ -14,7 +14,6 @@ from django.conf import settings
 from django_redis import get_redis_connection
 from redis import Redis
 from redis.backoff import NoBackoff
-from redis.cluster import ClusterNode, RedisCluster
 from redis.commands.core import Script
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -43,12 +42,15 @@ def dedicated_client(*, socket_timeout: float) -> Redis:
         "retry": Retry(NoBackoff(), 0),
     }
     if topology.kind == "cluster":
-        nodes = [ClusterNode(host, port) for host, port in topology.nodes]
-        return RedisCluster(startup_nodes=nodes, **options)  # type: ignore[return-value]
-    if topology.kind == "sentinel":
-        sentinel = Sentinel(
-            list(topology.nodes), sentinel_kwargs={"socket_timeout": socket_timeout}, **options
+        from project.redis_cluster import cluster_client
+
+        return cluster_client(  # type: ignore[return-value]
+            topology.nodes,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
         )
+    if topology.kind == "sentinel":
+        sentinel = Sentinel(list(topology.nodes), sentinel_kwargs=options, **options)
         return sentinel.master_for(topology.service, db=topology.db, **options)
     return Redis.from_url(topology.url, **options)
 

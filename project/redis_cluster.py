@@ -17,16 +17,34 @@ in one slot, by hash tags); database 0 only; ``get_many`` is as atomic as per-sl
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django_redis.client import DefaultClient
 from django_redis.pool import ConnectionFactory
 from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
 from project.redis_config import parse
+
+
+def cluster_client(nodes: Sequence[tuple[str, int]], **options: Any) -> RedisCluster:
+    """A RedisCluster that fails like any Redis: redis-py raises RedisClusterException,
+    which is no RedisError, when no startup node answers; here it is a ConnectionError,
+    so every feature's failure policy (BYPASS, 503, fail open) applies."""
+    try:
+        return RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in nodes],
+            # Redirections (MOVED/ASK) are followed; connection errors are not retried
+            # with backoff, so a request never stalls for seconds.
+            retry=Retry(NoBackoff(), 1),
+            **options,
+        )
+    except RedisClusterException as exc:
+        raise RedisConnectionError(f"Redis Cluster unreachable: {exc}") from exc
 
 
 class ClusterConnectionFactory(ConnectionFactory):
@@ -37,13 +55,10 @@ class ClusterConnectionFactory(ConnectionFactory):
         with self._lock:
             if url not in self._clusters:
                 topology = parse(url)
-                self._clusters[url] = RedisCluster(
-                    startup_nodes=[ClusterNode(host, port) for host, port in topology.nodes],
+                self._clusters[url] = cluster_client(
+                    topology.nodes,
                     socket_timeout=self.options.get("SOCKET_TIMEOUT"),
                     socket_connect_timeout=self.options.get("SOCKET_CONNECT_TIMEOUT"),
-                    # Redirections (MOVED/ASK) are followed; connection errors are not
-                    # retried with backoff, so a request never stalls for seconds.
-                    retry=Retry(NoBackoff(), 1),
                 )
             return self._clusters[url]
 

@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 STANDALONE_SCHEMES = {"redis", "rediss", "unix"}
 
@@ -68,13 +70,22 @@ def _node(item: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def cache_location_and_options(topology: Topology) -> tuple[str, dict[str, Any]]:
+def cache_location_and_options(
+    topology: Topology, *, sentinel_timeout: float = 0.5
+) -> tuple[str, dict[str, Any]]:
     """The django-redis LOCATION and the OPTIONS that differ per topology."""
     if topology.kind == "sentinel":
         return f"redis://{topology.service}/{topology.db}", {
             "CLIENT_CLASS": "django_redis.client.SentinelClient",
             "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
             "SENTINELS": list(topology.nodes),
+            # Talking to the sentinels fails fast too (redis-py would retry with backoff
+            # for some 20 s when none answers).
+            "SENTINEL_KWARGS": {
+                "socket_timeout": sentinel_timeout,
+                "socket_connect_timeout": sentinel_timeout,
+                "retry": Retry(NoBackoff(), 0),
+            },
         }
     if topology.kind == "cluster":
         return topology.url, {

@@ -139,7 +139,9 @@ if SERVER_TIMING:
 CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 
 REDIS_TOPOLOGY = redis_config.parse(REDIS_URL)  # ImproperlyConfigured if malformed
-_location, _topology_options = redis_config.cache_location_and_options(REDIS_TOPOLOGY)
+_location, _topology_options = redis_config.cache_location_and_options(
+    REDIS_TOPOLOGY, sentinel_timeout=REDIS_SOCKET_TIMEOUT
+)
 _timed = SERVER_TIMING and REDIS_TOPOLOGY.kind == "standalone"
 
 CACHES = {
