@@ -77,7 +77,7 @@ def caches_for(url: str) -> dict:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "url", ["redis+sentinel://127.0.0.1:1/mymaster/0", "redis+cluster://127.0.0.1:1"]
+    "url", ["redis+sentinel://127.0.0.1:1/unreachable/0", "redis+cluster://127.0.0.1:1"]
 )
 def test_an_unreachable_topology_degrades_instead_of_failing(
     url: str, make_user: Callable[..., User]
