@@ -70,21 +70,9 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     )  # fmt: skip
     ports = [free_port(), free_port()]
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "project.wsgi", "--workers", "1", "--log-level", "warning"]
     processes = [
-        subprocess.Popen(
-            [
-                str(gunicorn),
-                "project.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--log-level",
-                "warning",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-        )  # fmt: skip
+        subprocess.Popen([*command, "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env)
         for port in ports
     ]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
