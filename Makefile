@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 
 TOPOLOGY := $(PY) scripts/topology.py
 
-.PHONY: run test test-cluster test-sentinel stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures
+.PHONY: run test test-cluster test-sentinel stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures bench-topologies
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ bench-events: $(BENCH_STAMP)
 # Write-back flush, lock, leaderboard.
 bench-structures: $(BENCH_STAMP)
 	$(BENCH_PY) bench/structures.py
+	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
+
+# Cluster vs standalone: cached read, throttle, session (starts and stops a local cluster).
+bench-topologies: $(BENCH_STAMP)
+	$(BENCH_PY) bench/topologies.py
 	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
 lint: $(STAMP)
