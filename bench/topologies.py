@@ -70,7 +70,7 @@ def main() -> None:
                         limit=10**9,
                         window=60,
                         member=secrets.token_hex(8),
-                    ),  # fmt: skip
+                    ),
                     "session_load": lambda key=key: SessionStore(key).load(),
                     "session_load_and_unchanged_save": save_unchanged,
                 }
