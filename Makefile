@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 
 TOPOLOGY := $(PY) scripts/topology.py
 
-.PHONY: run test test-cluster test-sentinel stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures bench-topologies
+.PHONY: run test test-cluster test-sentinel bench stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures bench-topologies
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,16 @@ stop:
 	@if test -x $(PY); then $(PY) -m project.localredis stop; \
 	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-test $(PY) -m project.localredis stop; \
 	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop; fi
+
+# Every scenario, one report: bench/REPORT.md, bench/results.json, bench/charts/.
+# wrk (the HTTP load generator) comes from the system's packages when it is missing.
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
+	  (apt-get install -y -q wrk >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)); } || \
+	  echo "wrk unavailable: the HTTP scenario will be skipped"
+	$(BENCH_PY) bench/report.py $(BENCH_ARGS)
+	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
 # Cached reads on SQLite, and on PostgreSQL when one listens on 127.0.0.1:5432.
 bench-cache: $(BENCH_STAMP)

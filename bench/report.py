@@ -1,0 +1,402 @@
+"""``make bench``: run every scenario, then write bench/REPORT.md, bench/results.json and
+the charts in bench/charts/. Every figure in the report comes from this run.
+
+    python bench/report.py [--http-seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+CHARTS = ROOT / "bench" / "charts"
+
+
+def run(name: str, *args: str) -> float:
+    print(f"== {name}", flush=True)
+    begin = time.monotonic()
+    subprocess.run([sys.executable, f"bench/{name}.py", *args], cwd=ROOT, check=True)
+    return round(time.monotonic() - begin, 1)
+
+
+def postgres() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), 2).close()
+        return True
+    except OSError:
+        return False
+
+
+def environment() -> dict:
+    server = shutil.which("redis-server") or "redis-server"
+    redis_version = subprocess.run([server, "--version"], capture_output=True, text=True).stdout
+    proc = Path("/proc/meminfo")
+    memory = proc.read_text().splitlines()[0].split(":")[-1].strip() if proc.exists() else "?"
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {memory} memory",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "redis_server": redis_version.strip(),
+        "packages": {
+            name: version(name)
+            for name in (
+                "Django",
+                "djangorestframework",
+                "django-redis",
+                "redis",
+                "hiredis",
+                "psycopg",
+                "gunicorn",
+                "limits",
+            )
+        },
+        "command": "make bench",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--http-seconds", type=int, default=20)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for stale in OUT.glob("*.json"):
+        stale.unlink()
+    durations = {"cache_reads_sqlite": run("cache_reads", "--db", "sqlite")}
+    if postgres():
+        durations["cache_reads_postgres"] = run("cache_reads", "--db", "postgres")
+    durations["sessions"] = run("sessions")
+    durations["throttle"] = run("throttle")
+    durations["events"] = run("events")
+    durations["structures"] = run("structures")
+    durations["growth"] = run("growth")
+    if shutil.which("redis-cli"):
+        durations["topologies"] = run("topologies")
+    if shutil.which("wrk"):
+        durations["http"] = run("http_load", "--seconds", str(args.http_seconds))
+    results = {path.stem: json.loads(path.read_text()) for path in sorted(OUT.glob("*.json"))}
+    results["environment"] = environment()
+    results["durations_s"] = durations
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2))
+    charts(results)
+    (ROOT / "bench" / "REPORT.md").write_text(report(results))
+    print("wrote bench/REPORT.md, bench/results.json, bench/charts/*.png")
+
+
+def charts(results: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    CHARTS.mkdir(exist_ok=True)
+    throttle = results["throttle"]
+    names = list(throttle)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.barh(names, [throttle[n]["median_us"] for n in names], color="#c0392b")
+    ax.set_xlabel("median µs per check (lower is better)")
+    ax.set_title("Throttle check, one Redis, same run")
+    fig.tight_layout()
+    fig.savefig(CHARTS / "throttle.png", dpi=110)
+    plt.close(fig)
+    if "http" in results:
+        runs = results["http"]["runs"]
+        endpoints = sorted({r["endpoint"] for r in runs if r["endpoint"] != "login"})
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        width = 0.2
+        for i, (workers, cache) in enumerate([(2, "off"), (2, "on"), (4, "off"), (4, "on")]):
+            values = [
+                next(
+                    r["requests_per_second"]
+                    for r in runs
+                    if r["endpoint"] == e and r["workers"] == workers and r["cache"] == cache
+                )
+                for e in endpoints
+            ]
+            ax.bar(
+                [x + i * width for x in range(len(endpoints))],
+                values,
+                width,
+                label=f"{workers} workers, cache {cache}",
+            )
+        ax.set_xticks([x + 1.5 * width for x in range(len(endpoints))], endpoints)
+        ax.set_ylabel("requests/s")
+        ax.set_title(f"gunicorn on loopback, {results['http']['database']}")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4)
+        fig.tight_layout()
+        fig.savefig(CHARTS / "http.png", dpi=110)
+        plt.close(fig)
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def report(r: dict) -> str:
+    env = r["environment"]
+    lines = [
+        "# Performance report",
+        "",
+        f"Produced by `{env['command']}` on {env['when']}: {env['machine']}; {env['os']}; "
+        f"Python {env['python']}; {env['redis_server']}.",
+        "Packages: " + ", ".join(f"{k} {v}" for k, v in env["packages"].items()) + ".",
+        "Every figure below is from that run (`bench/results.json`); ratios compare with a "
+        "baseline measured in the same run.",
+        "",
+    ]
+    lines += _targets(r)
+    lines += [
+        "",
+        "## Throttle (limit 100/min)",
+        "",
+        "![throttle](charts/throttle.png)",
+        "",
+        _row(
+            "implementation",
+            "admitted of 1000 at 32 threads",
+            "round trips",
+            "median µs",
+            "p99 µs",
+            "× ours",
+            "bytes at 100",
+            "bytes at 10,000",
+        ),
+        _row(*["---"] * 8),
+    ]
+    for name, row in r["throttle"].items():
+        lines.append(
+            _row(
+                name,
+                row["admitted_of_1000_at_32_threads"],
+                row["round_trips_per_check"],
+                f"{row['median_us']:.1f}",
+                f"{row['p99_us']:.1f}",
+                row["median_vs_ours"],
+                row["memory_bytes_at_100"],
+                row["memory_bytes_at_10000"],
+            )
+        )
+    for db in ("sqlite", "postgres"):
+        data = r.get(f"cache_reads-{db}")
+        if not data:
+            continue
+        lines += [
+            "",
+            f"## Cached reads, in process, {db}",
+            "",
+            _row(
+                "scenario",
+                "median µs",
+                "p99 µs",
+                "× raw GET",
+                "Redis round trips",
+                "SQL",
+                "× faster than uncached",
+            ),
+            _row(*["---"] * 7),
+        ]
+        for name, row in data.items():
+            lines.append(
+                _row(
+                    name,
+                    f"{row['median_us']:.0f}",
+                    f"{row['p99_us']:.0f}",
+                    row["x_raw_get"],
+                    row["redis_round_trips"],
+                    row["sql"],
+                    row.get("speedup_vs_uncached", ""),
+                )
+            )
+    s = r["sessions"]
+    lines += [
+        "",
+        "## Sessions (this engine vs Django's cache backend on django-redis)",
+        "",
+        _row("operation", "ours µs", "ours round trips", "django µs", "django round trips"),
+        _row(*["---"] * 5),
+    ]
+    for op in ("load", "changed_save", "unchanged_save"):
+        ours, theirs = s[f"ours_{op}"], s[f"django_cache_{op}"]
+        lines.append(
+            _row(
+                op,
+                f"{ours['median_us']:.0f}",
+                ours["redis_round_trips"],
+                f"{theirs['median_us']:.0f}",
+                theirs["redis_round_trips"],
+            )
+        )
+    e = r["events"]
+    lines += [
+        "",
+        "## Events",
+        "",
+        _row("", "latency median µs", "p99 µs", "events/s", "lost of 20,000 by a slow consumer"),
+        _row(*["---"] * 5),
+    ]
+    for kind, row in e.items():
+        lines.append(
+            _row(
+                kind,
+                f"{row['latency']['median_us']:.0f}",
+                f"{row['latency']['p99_us']:.0f}",
+                row["events_per_second"],
+                row["slow_consumer_lost"],
+            )
+        )
+    if "http" in r:
+        h = r["http"]
+        lines += [
+            "",
+            f"## HTTP end to end ({h['database']}, wrk 2 threads × 16 connections, "
+            f"{h['seconds']} s per endpoint)",
+            "",
+            "![http](charts/http.png)",
+            "",
+            _row(
+                "workers", "endpoint", "cache on req/s", "cache off req/s", "× ", "p50 on", "p99 on"
+            ),
+            _row(*["---"] * 7),
+        ]
+        for workers in (2, 4):
+            for endpoint in ("detail_anonymous", "detail_signed_in", "list", "login"):
+                on = _http(h, workers, "on", endpoint)
+                off = _http(h, workers, "off", endpoint)
+                lines.append(
+                    _row(
+                        workers,
+                        endpoint,
+                        on["requests_per_second"],
+                        off["requests_per_second"],
+                        f"{on['requests_per_second'] / off['requests_per_second']:.2f}",
+                        on["p50"],
+                        on["p99"],
+                    )
+                )
+    g = r["growth"]
+    lines += ["", "## Growth", ""]
+    lines += [
+        f"- throttle check with a full window of {k}: median {v['median_us']:.0f} µs"
+        for k, v in g["throttle_full_window"].items()
+    ]
+    lines += [
+        f"- cache hit with {k} cached users: median {v['median_us']:.0f} µs; Redis memory "
+        f"{v['memory_per_10k_users']:,} bytes per 10,000 cached users"
+        for k, v in g["cache_hit"].items()
+    ]
+    st = r["structures"]
+    for n in (10_000, 100_000):
+        board = st[f"leaderboard_{n}"]
+        lines.append(
+            f"- leaderboard with {n:,} users: top-10 median {board['top10']['median_us']:.0f} µs, "
+            f"rank median {board['rank']['median_us']:.0f} µs"
+        )
+    wb = st["write_back"]
+    lines += [
+        f"- write-back: {wb['increments']:,} increments over {wb['users']:,} users flushed "
+        f"in {wb['flush_ms']} ms with {wb['db_writes']} database writes; lock acquire + "
+        f"release {st['lock_acquire_release']['redis_round_trips']} round trips, median "
+        f"{st['lock_acquire_release']['median_us']:.0f} µs"
+    ]
+    if "topologies" in r:
+        lines += [
+            "",
+            "## Cluster vs standalone (median µs)",
+            "",
+            _row("scenario", "standalone", "cluster", "×"),
+            _row(*["---"] * 4),
+        ]
+        for name, row in r["topologies"].items():
+            a, b = row["standalone"]["median_us"], row["cluster"]["median_us"]
+            lines.append(_row(name, f"{a:.0f}", f"{b:.0f}", f"{b / a:.2f}"))
+    lines += ["", f"Run time per scenario (s): {r['durations_s']}", ""]
+    return "\n".join(lines)
+
+
+def _http(h: dict, workers: int, cache: str, endpoint: str) -> dict:
+    return next(
+        x
+        for x in h["runs"]
+        if x["workers"] == workers and x["cache"] == cache and x["endpoint"] == endpoint
+    )
+
+
+def _targets(r: dict) -> list[str]:
+    t = r["throttle"]
+    ours = t["ours"]
+    admitted = ours["admitted_of_1000_at_32_threads"]
+    limits_us, guide_us = t["limits_moving_window"]["median_us"], t["guide_as_written"]["median_us"]
+    checks = [
+        ("throttle exact (100 of 1000 at 32 threads)", admitted == 100, f"{admitted} admitted"),
+        (
+            "throttle: 1 round trip per check",
+            ours["round_trips_per_check"] == 1,
+            f"{ours['round_trips_per_check']}",
+        ),
+        (
+            "throttle median ≤ limits moving window",
+            ours["median_us"] <= limits_us * 1.02,
+            f"{ours['median_us']:.1f} vs {limits_us:.1f} µs (2% noise allowed)",
+        ),
+        (
+            "throttle median ≤ 0.5× the guide's",
+            ours["median_us"] <= 0.5 * guide_us,
+            f"{ours['median_us'] / guide_us:.2f}×",
+        ),
+    ]
+    reads = r.get("cache_reads-postgres") or r["cache_reads-sqlite"]
+    signed = reads["http_hit_signed_in"]
+    checks += [
+        (
+            "cache part of a hit ≤ 1.3× a raw GET",
+            reads["service_hit"]["x_raw_get"] <= 1.3,
+            f"{reads['service_hit']['x_raw_get']}×",
+        ),
+        ("signed-in cached detail: 0 SQL", signed["sql"] == 0, f"{signed['sql']} queries"),
+        (
+            "signed-in cached detail: ≤ 3 Redis round trips",
+            signed["redis_round_trips"] <= 3,
+            f"{signed['redis_round_trips']} in process without throttles, +1 with the user "
+            "throttle: session, auth user, cached record, profile-view counter (issue 7 counts "
+            "every detail read), throttle",
+        ),
+    ]
+    s = r["sessions"]
+    trips = {
+        op: s[f"ours_{op}"]["redis_round_trips"]
+        for op in ("load", "changed_save", "unchanged_save")
+    }
+    checks.append(("sessions: ≤ 1 round trip for load and save", max(trips.values()) <= 1, trips))
+    if "http" in r:
+        h = r["http"]
+        for endpoint, floor in (("detail_anonymous", 2.3), ("detail_signed_in", 1.8)):
+            on, off = _http(h, 2, "on", endpoint), _http(h, 2, "off", endpoint)
+            ratio = on["requests_per_second"] / off["requests_per_second"]
+            checks.append(
+                (
+                    f"HTTP {endpoint} (2 workers) ≥ {floor}× uncached",
+                    ratio >= floor,
+                    f"{ratio:.2f}× ({on['requests_per_second']:.0f} vs "
+                    f"{off['requests_per_second']:.0f} req/s)",
+                )
+            )
+    lines = ["## Targets", "", _row("target", "met", "measured"), _row("---", "---", "---")]
+    lines += [_row(name, "yes" if ok else "**no**", detail) for name, ok, detail in checks]
+    return lines
+
+
+if __name__ == "__main__":
+    main()
