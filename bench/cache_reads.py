@@ -81,13 +81,36 @@ def main() -> None:
         name: {**row, "redis_round_trips": 1, "sql": 0} for name, row in pair.items()
     }
 
-    def request(c: Client, name: str, setup: Callable[[], object] | None = None) -> None:
+    def commands_per_request(c: Client, path: str, setup: Callable[[], object] | None) -> float:
+        """Server-side: INFO commandstats before and after 100 requests (INFO excluded)."""
+
+        def total() -> int:
+            stats = client.info("commandstats")
+            return sum(v["calls"] for k, v in stats.items() if k != "cmdstat_info")
+
+        before = total()
+        for _ in range(100):
+            if setup:
+                setup()
+            c.get(path)
+        setup_commands = 0
+        if setup:  # what the setup itself sent, measured alone
+            mark = total()
+            for _ in range(100):
+                setup()
+            setup_commands = total() - mark
+        return round((total() - before - 2 * setup_commands) / 100, 2)
+
+    def request(
+        c: Client, name: str, setup: Callable[[], object] | None = None, path: str = url
+    ) -> None:
         if setup:
             setup()
-        results[name] = {**timed(lambda: c.get(url), args.n, setup), **counts(c.get(url))}
+        results[name] = {**timed(lambda: c.get(path), args.n, setup), **counts(c.get(path))}
         if setup:  # the counts of a request after setup, not of the hit that follows
             setup()
-            results[name].update(counts(c.get(url)))
+            results[name].update(counts(c.get(path)))
+        results[name]["redis_commands"] = commands_per_request(c, path, setup)
 
     def invalidate() -> None:
         cache_service.invalidate(cached_users.key(user.pk, "api"), version=user.version, ttl=300)
@@ -95,9 +118,11 @@ def main() -> None:
     request(anonymous, "http_hit_anonymous")
     request(signed_in, "http_hit_signed_in")
     request(anonymous, "http_miss_anonymous", setup=invalidate)
+    request(anonymous, "http_list_hit_anonymous", path="/api/users/")
     with override_settings(CACHE_ENABLED=False):
         request(anonymous, "http_uncached_anonymous")
         request(signed_in, "http_uncached_signed_in")
+        request(anonymous, "http_list_uncached_anonymous", path="/api/users/")
 
     base = raw["median_us"]
     for row in results.values():
@@ -105,7 +130,8 @@ def main() -> None:
     for name, row in results.items():
         if name.startswith("http_"):  # against the uncached read by the same kind of client
             viewer = "signed_in" if name.endswith("signed_in") else "anonymous"
-            uncached = results[f"http_uncached_{viewer}"]["median_us"]
+            kind = "list_uncached" if "_list_" in name else "uncached"
+            uncached = results[f"http_{kind}_{viewer}"]["median_us"]
             row["speedup_vs_uncached"] = round(uncached / row["median_us"], 2)
 
     out = ROOT / "bench" / "out"

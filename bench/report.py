@@ -75,7 +75,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for stale in OUT.glob("*.json"):
         stale.unlink()
-    durations = {"cache_reads_sqlite": run("cache_reads", "--db", "sqlite")}
+    durations = {"floor": run("floor")}
+    durations["cache_reads_sqlite"] = run("cache_reads", "--db", "sqlite")
     if postgres():
         durations["cache_reads_postgres"] = run("cache_reads", "--db", "postgres")
     durations["sessions"] = run("sessions")
@@ -160,6 +161,15 @@ def report(r: dict) -> str:
     lines += _targets(r)
     lines += [
         "",
+        "## The floor (raw redis-py on the bench's Redis)",
+        "",
+        _row("command", "median µs", "p99 µs"),
+        _row("---", "---", "---"),
+    ]
+    for name, row in r["floor"].items():
+        lines.append(_row(name, f"{row['median_us']:.1f}", f"{row['p99_us']:.1f}"))
+    lines += [
+        "",
         "## Throttle (limit 100/min)",
         "",
         "![throttle](charts/throttle.png)",
@@ -203,10 +213,11 @@ def report(r: dict) -> str:
                 "p99 µs",
                 "× raw GET",
                 "Redis round trips",
+                "Redis commands (server side)",
                 "SQL",
                 "× faster than uncached",
             ),
-            _row(*["---"] * 7),
+            _row(*["---"] * 8),
         ]
         for name, row in data.items():
             lines.append(
@@ -216,6 +227,7 @@ def report(r: dict) -> str:
                     f"{row['p99_us']:.0f}",
                     row["x_raw_get"],
                     row["redis_round_trips"],
+                    row.get("redis_commands", ""),
                     row["sql"],
                     row.get("speedup_vs_uncached", ""),
                 )
