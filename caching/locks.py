@@ -89,7 +89,7 @@ class Lock:
 
     def release(self, grant: Grant) -> bool:
         """Release if still ours; False if it expired (and maybe went to someone else)."""
-        released = lua_script(LUA_DIR / "lock_release.lua")(
+        released = lua_script(LUA_DIR / "release.lua")(
             keys=[self.key], args=[grant.token], client=self._client()
         )
         return bool(released)
