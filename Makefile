@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 
 TOPOLOGY := $(PY) scripts/topology.py
 
-.PHONY: run test test-cluster test-sentinel bench stop lint format superuser install clean bench-cache bench-sessions bench-throttle bench-events bench-structures bench-topologies
+.PHONY: run test test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,29 +70,10 @@ bench-cache: $(BENCH_STAMP)
 	  then $(BENCH_PY) bench/cache_reads.py --db postgres; else echo "PostgreSQL: skipped (nothing on 5432)"; fi
 	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
-# This session engine against Django's cache backend, in one run.
-bench-sessions: $(BENCH_STAMP)
-	$(BENCH_PY) bench/sessions.py
-	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
-
-# Our throttle, the guide's, DRF's SimpleRateThrottle and limits' moving window.
-bench-throttle: $(BENCH_STAMP)
-	$(BENCH_PY) bench/throttle.py
-	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
-
-# Pub/sub against the stream: latency, events/s, loss under a slow consumer.
-bench-events: $(BENCH_STAMP)
-	$(BENCH_PY) bench/events.py
-	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
-
-# Write-back flush, lock, leaderboard.
-bench-structures: $(BENCH_STAMP)
-	$(BENCH_PY) bench/structures.py
-	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
-
-# Cluster vs standalone: cached read, throttle, session (starts and stops a local cluster).
-bench-topologies: $(BENCH_STAMP)
-	$(BENCH_PY) bench/topologies.py
+# One scenario on its own: bench-sessions, bench-throttle, bench-events, bench-structures,
+# bench-topologies, bench-growth, bench-floor (bench/<name>.py; docs/ quote their output).
+bench-%: $(BENCH_STAMP)
+	$(BENCH_PY) bench/$*.py
 	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
 
 lint: $(STAMP)

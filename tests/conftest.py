@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -7,6 +10,7 @@ import pytest
 from redis import Redis
 from rest_framework.test import APIClient
 
+from project.localredis import BASE_DIR
 from project.redis import get_client
 from users.models import User
 
@@ -48,3 +52,11 @@ def make_user(db: None) -> Callable[..., User]:
         return User.objects.create_user(**fields)
 
     return make
+
+
+def manage(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py`` in a fresh process with extra environment (start-up checks)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR, env={**os.environ, **environ}, capture_output=True, text=True, check=False,
+    )  # fmt: skip

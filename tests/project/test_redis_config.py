@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -15,8 +12,8 @@ from rest_framework.test import APIClient
 
 from caching.breaker import CircuitBreaker
 from caching.services import cache_service
-from project.localredis import BASE_DIR
 from project.redis_config import Topology, cache_location_and_options, parse
+from tests.conftest import manage
 from users.models import User
 
 
@@ -55,11 +52,7 @@ def test_malformed_urls_are_improperly_configured(url: str) -> None:
 
 
 def test_a_malformed_url_stops_start_up() -> None:
-    env = {**os.environ, "REDIS_URL": "redis+cluster://nowhere"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = manage("check", REDIS_URL="redis+cluster://nowhere")
     assert result.returncode != 0
     assert "REDIS_URL='redis+cluster://nowhere' is not usable" in result.stderr
 

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from project.localredis import BASE_DIR
 from ratelimit.rates import Rate, parse_rate, parse_rates
+from tests.conftest import manage
 
 
 @pytest.mark.parametrize(
@@ -41,10 +37,6 @@ def test_rate_lists_parse_and_check_every_item() -> None:
 
 
 def test_an_invalid_rate_stops_start_up() -> None:
-    env = {**os.environ, "THROTTLE_RATES": "anon=100/5fortnights"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = manage("check", THROTTLE_RATES="anon=100/5fortnights")
     assert result.returncode != 0
     assert "ImproperlyConfigured: invalid rate '100/5fortnights'" in result.stderr
