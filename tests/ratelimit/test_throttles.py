@@ -297,3 +297,16 @@ def test_a_scope_without_a_rate_is_not_limited(settings: Any) -> None:
     assert [client.get("/two/").status_code for _ in range(3)] == [200, 200, 200]
     assert "RateLimit" not in client.get("/two/")
     assert [client.get("/scoped/").status_code for _ in range(2)] == [200, 429]
+
+
+@pytest.mark.django_db
+def test_each_request_is_counted_by_one_default_throttle(
+    rates: dict, make_user: Callable[..., User]
+) -> None:
+    """Anonymous requests by the anon throttle, signed-in ones by the user throttle: one
+    round trip each (DRF's UserRateThrottle would count anonymous requests twice)."""
+    anonymous = APIClient().get("/api/users/")
+    assert anonymous["RateLimit-Policy"] == '"anon";q=4;w=60'
+    signed_in = APIClient()
+    signed_in.force_login(make_user())
+    assert signed_in.get("/api/users/")["RateLimit-Policy"] == '"user";q=6;w=60'
