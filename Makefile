@@ -49,9 +49,9 @@ test-sentinel: $(STAMP)
 	  $(TOPOLOGY) sentinel stop; exit $$status
 
 stop:
-	@if test -x $(PY); then $(PY) -m project.localredis stop; \
-	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-test $(PY) -m project.localredis stop; \
-	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.localredis stop; fi
+	@if test -x $(PY); then $(PY) -m project.redis.local stop; \
+	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-test $(PY) -m project.redis.local stop; \
+	  LOCAL_REDIS_DIR=$(CURDIR)/var/redis-bench $(PY) -m project.redis.local stop; fi
 
 # Every scenario, one report: bench/REPORT.md, bench/results.json, bench/charts/.
 # wrk (the HTTP load generator) comes from the system's packages when it is missing.
@@ -61,20 +61,20 @@ bench: $(BENCH_STAMP)
 	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)); } || \
 	  echo "wrk unavailable: the HTTP scenario will be skipped"
 	$(BENCH_PY) bench/report.py $(BENCH_ARGS)
-	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
+	$(BENCH_REDIS) $(BENCH_PY) -m project.redis.local stop
 
 # Cached reads on SQLite, and on PostgreSQL when one listens on 127.0.0.1:5432.
 bench-cache: $(BENCH_STAMP)
 	$(BENCH_PY) bench/cache_reads.py --db sqlite
 	@if $(BENCH_PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2).close()" 2>/dev/null; \
 	  then $(BENCH_PY) bench/cache_reads.py --db postgres; else echo "PostgreSQL: skipped (nothing on 5432)"; fi
-	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
+	$(BENCH_REDIS) $(BENCH_PY) -m project.redis.local stop
 
 # One scenario on its own: bench-sessions, bench-throttle, bench-events, bench-structures,
 # bench-topologies, bench-growth, bench-floor (bench/<name>.py; docs/ quote their output).
 bench-%: $(BENCH_STAMP)
 	$(BENCH_PY) bench/$*.py
-	$(BENCH_REDIS) $(BENCH_PY) -m project.localredis stop
+	$(BENCH_REDIS) $(BENCH_PY) -m project.redis.local stop
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

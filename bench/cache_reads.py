@@ -45,7 +45,7 @@ def main() -> None:
     from django.test import Client, override_settings
 
     from caching.services import cache_service
-    from project.redis import get_client
+    from project.redis.client import get_client
     from users.cache import cached_users
     from users.models import User
 

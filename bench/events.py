@@ -38,29 +38,31 @@ def main() -> None:
     import django
 
     django.setup()
-    from project import events
-    from project.events import Event
-    from project.listener import Listener, StreamConsumer
-    from project.redis import get_client
+    from project.events import keys as event_keys
+    from project.events import registry
+    from project.events.consumer import StreamConsumer
+    from project.events.envelope import Event
+    from project.events.listener import Listener
+    from project.redis.client import get_client
 
     client = get_client()
     client.flushdb()
     client.config_set("client-output-buffer-limit", "pubsub 256kb 128kb 1")
-    events.declare(TYPE)
+    registry.declare(TYPE)
     inbox: queue.Queue[tuple[int, int]] = queue.Queue()
     delay = {"seconds": 0.0}
 
-    @events.handler(TYPE)
+    @registry.handler(TYPE)
     def record(event: Event) -> None:
         if delay["seconds"]:
             time.sleep(delay["seconds"])
         inbox.put((event.data["n"], time.perf_counter_ns() - event.data["t"]))
 
     def publish_pubsub(n: int) -> None:
-        client.publish(events.channel(TOPIC), tick(n))
+        client.publish(event_keys.channel(TOPIC), tick(n))
 
     def publish_stream(n: int) -> None:
-        client.xadd(events.stream(TOPIC), {"event": tick(n)})
+        client.xadd(event_keys.stream(TOPIC), {"event": tick(n)})
 
     def tick(n: int) -> str:
         return Event(TYPE, None, {"n": n, "t": time.perf_counter_ns(), "pad": "x" * 200}).to_json()

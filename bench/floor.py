@@ -20,7 +20,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from project.redis import get_client
+    from project.redis.client import get_client
 
     client = get_client()
     client.set("bench:floor", "x" * 300)

@@ -24,7 +24,7 @@ def main() -> None:
     django.setup()
     from caching import keys
     from caching.services import cache_service
-    from project.redis import get_client
+    from project.redis.client import get_client
     from ratelimit.scripts import sliding_window
 
     client = get_client()

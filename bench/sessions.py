@@ -33,8 +33,8 @@ def main() -> None:
     from django.conf import settings
     from django.contrib.sessions.backends.cache import SessionStore as CacheStore
 
-    from project.redis import get_client
-    from project.timing import Recorder, _current
+    from project.redis.client import get_client
+    from project.redis.timing import Recorder, _current
     from sessions.backends.redis import SessionStore as RedisStore
 
     settings.SESSION_LAST_SEEN_INTERVAL = 10**9  # time the load, not the once-a-minute touch

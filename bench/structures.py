@@ -30,9 +30,9 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from caching.locks import Lock
-    from project.redis import get_client
-    from project.timing import Recorder, _current
+    from project.locks.lock import Lock
+    from project.redis.client import get_client
+    from project.redis.timing import Recorder, _current
     from users import counters, keys, leaderboard
     from users.models import CounterFlush, User
 

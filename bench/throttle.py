@@ -37,7 +37,7 @@ def implementations() -> dict[str, Check]:
     from limits.strategies import MovingWindowRateLimiter
     from rest_framework.throttling import SimpleRateThrottle
 
-    from project.redis import get_client
+    from project.redis.client import get_client
     from ratelimit.scripts import sliding_window
 
     client = get_client()
@@ -146,8 +146,8 @@ def main() -> None:
     import django
 
     django.setup()
-    from project.redis import get_client
-    from project.timing import Recorder, _current
+    from project.redis.client import get_client
+    from project.redis.timing import Recorder, _current
 
     client = get_client()
     client.flushdb()

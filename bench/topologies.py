@@ -30,9 +30,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.test import override_settings
 
-    from project.redis import get_client
-    from project.redis_config import cache_location_and_options, parse
-    from project.timing import Recorder, _current
+    from project.redis.client import get_client
+    from project.redis.config import cache_location_and_options, parse
+    from project.redis.timing import Recorder, _current
     from ratelimit.scripts import sliding_window
     from sessions.backends.redis import SessionStore
     from users.cache import cached_users

@@ -1,4 +1,4 @@
-"""Every key the cache service uses, built here and nowhere else (DESIGN §6).
+"""Every key the cache service uses, built here and nowhere else.
 
 An entry and its lease share a hash tag, so the scripts that touch both stay in one
 Cluster slot. Generation counters are the only permanent keys: one per tag plus one
@@ -7,14 +7,14 @@ global, a handful in all, and a counter that expired could repeat an old generat
 
 from __future__ import annotations
 
-from project.redis import make_key
+from project.redis.keys import hash_tag, make_key
 
 APP = "cache"
 
 
 def entry(namespace: str, ident: str | int, facet: str, schema: int) -> str:
     """``{prefix}:cache:{<namespace>:<ident>}:<facet>:v<schema>``, a hash."""
-    return make_key(APP, f"{{{namespace}:{ident}}}", facet, f"v{schema}")
+    return make_key(APP, hash_tag(namespace, ident), facet, f"v{schema}")
 
 
 def lease(entry_key: str) -> str:
@@ -22,7 +22,7 @@ def lease(entry_key: str) -> str:
 
 
 def tag_generation(tag: str) -> str:
-    return make_key(APP, "tag", f"{{{tag}}}")
+    return make_key(APP, "tag", hash_tag(tag))
 
 
 def global_generation() -> str:

@@ -12,6 +12,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from redis import Redis, RedisError
+from redis.client import Pipeline
+
+from caching import keys
+
 logger = logging.getLogger("caching")
 
 EVENTS = (
@@ -31,6 +36,7 @@ EVENTS = (
     "redis_error",
 )
 FLUSH_INTERVAL = 30.0
+STATS_TTL = 7 * 24 * 3600  # the shared totals, renewed by every flush
 
 Observer = Callable[[str], None]
 
@@ -43,11 +49,14 @@ class Metrics:
         self._last_flush = clock()
         self.observers: list[Observer] = []
 
-    def incr(self, event: str) -> None:
+    def incr(self, event: str, count: int = 1) -> None:
+        if count <= 0:
+            return
         with self._lock:
-            self._counts[event] += 1
+            self._counts[event] += count
         for observe in self.observers:
-            observe(event)
+            for _ in range(count):
+                observe(event)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -68,3 +77,28 @@ class Metrics:
         """Re-add counts whose flush failed, so a Redis error loses none."""
         with self._lock:
             self._counts.update(counts)
+
+    def queue_due(self, pipe: Pipeline) -> Counter[str]:
+        """Queue the counts that are due on ``pipe`` (a read's): flushed with no round trip
+        of their own. Give them back if the pipeline fails."""
+        due = self.take_due() or Counter()
+        for event, count in due.items():
+            pipe.hincrby(keys.stats(), event, count)
+        if due:
+            pipe.expire(keys.stats(), STATS_TTL)
+        return due
+
+    def flush(self, client: Redis) -> dict[str, int]:
+        """Add every count now and return the totals of all processes."""
+        due = self.take_due(force=True) or Counter()
+        try:
+            pipe = client.pipeline(transaction=False)
+            for event, count in due.items():
+                pipe.hincrby(keys.stats(), event, count)
+            pipe.expire(keys.stats(), STATS_TTL)
+            pipe.hgetall(keys.stats())
+            totals = pipe.execute()[-1]
+        except RedisError:
+            self.give_back(due)
+            raise
+        return {name.decode(): int(count) for name, count in totals.items()}

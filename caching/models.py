@@ -44,13 +44,3 @@ def resolve_version(instance: models.Model) -> int:
         instance.refresh_from_db(fields=["version"])
         version = instance.version
     return int(version)
-
-
-class Fence(models.Model):
-    """The highest fencing number that has written under a lock (``caching.locks``)."""
-
-    name = models.CharField(max_length=100, primary_key=True)
-    value = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.value}"

@@ -19,8 +19,9 @@ from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
 from caching import keys
+from caching.entries import DELETED, Result, Versioned
 from caching.models import resolve_version
-from caching.services import DELETED, CacheService, Result, Versioned, cache_service
+from caching.services import CacheService, cache_service
 
 Serialize = Callable[[Any], dict[str, Any]]
 

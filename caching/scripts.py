@@ -2,50 +2,41 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from redis import Redis
-from redis.commands.core import Script
+from redis.client import Pipeline
 
-from project.redis import lua_script
-
-LUA_DIR = Path(__file__).resolve().parent / "lua"
+from project.redis.scripts import load
 
 Fields = dict[str, str | int]
-
-
-def _script(name: str) -> Script:
-    return lua_script(LUA_DIR / f"{name}.lua")
 
 
 def fill(
     client: Redis, entry: str, lease: str, *, token: str, ttl_ms: int, version: int,
     fields: Fields,
 ) -> int:  # fmt: skip
-    """1 stored, 0 the lease was voided by an invalidation, -1 a newer version is cached."""
-    args = [token, ttl_ms, version, *_flatten(fields)]
-    return int(_script("fill")(keys=[entry, lease], args=args, client=client))
+    """After a miss: 1 stored, 0 the lease was voided by a write, -1 a newer version is cached."""
+    return int(_store(client, entry, lease, token, ttl_ms, version, fields))
 
 
 def write(
-    client: Redis, entry: str, lease: str, *, ttl_ms: int, version: int, fields: Fields
-) -> Any:
-    """1 stored, -1 a newer version (or a deletion) is cached. On a pipeline: queued, the
-    reply comes with the pipeline's."""
-    args = [ttl_ms, version, *_flatten(fields)]
-    return _script("write")(keys=[entry, lease], args=args, client=client)
+    client: Redis | Pipeline, entry: str, lease: str, *, ttl_ms: int, version: int,
+    fields: Fields,
+) -> Any:  # fmt: skip
+    """Write-through: 1 stored, -1 a newer version (or a deletion) is cached. On a
+    pipeline it is queued, and the reply comes with the pipeline's."""
+    return _store(client, entry, lease, "", ttl_ms, version, fields)
 
 
 def invalidate(client: Redis, entry: str, lease: str, *, ttl_ms: int, version: int) -> int:
     """1 invalidated, 0 a newer value was kept."""
-    return int(_script("invalidate")(keys=[entry, lease], args=[ttl_ms, version], client=client))
+    return int(load(__file__, "invalidate")(client, keys=[entry, lease], args=[ttl_ms, version]))
 
 
-def _flatten(fields: Fields) -> list[str | int]:
-    return [item for pair in fields.items() for item in pair]
-
-
-def release(client: Redis, lease: str, *, token: str) -> int:
-    """1 released, 0 the lease was no longer ours."""
-    return int(_script("release")(keys=[lease], args=[token], client=client))
+def _store(
+    client: Redis | Pipeline, entry: str, lease: str, token: str, ttl_ms: int, version: int,
+    fields: Fields,
+) -> Any:  # fmt: skip
+    args = [token, ttl_ms, version, *(item for pair in fields.items() for item in pair)]
+    return load(__file__, "store")(client, keys=[entry, lease], args=args)

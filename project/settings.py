@@ -1,8 +1,11 @@
-"""The one settings module, driven by environment variables (DESIGN §3).
+"""The one settings module, driven by environment variables (README.md, Configuration).
 
 Nothing here has to be edited to deploy: every knob is an environment variable with a
 development default. With REDIS_URL unset, the project's own redis-server is found or
-started (project/localredis.py) so ``manage.py`` and the tests always talk to a real Redis.
+started (project/redis/local.py) so ``manage.py`` and the tests always talk to a real Redis.
+
+It imports the ground floor only (``project.env``, ``project.redis``), never an app: apps
+are named here as strings, and check their own settings (``ratelimit``'s system check).
 """
 
 from __future__ import annotations
@@ -12,38 +15,13 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from project import localredis, redis_config
-from project.timing import connection_class_for
-from ratelimit.rates import parse_rates
+from project.env import env_bool, env_float, env_int, env_list, env_mapping
+from project.redis import config as redis_config
+from project.redis import local as local_redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    try:
-        return float(value) if value else default
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
 
 
 # --- Core -----------------------------------------------------------------------------
@@ -63,12 +41,15 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    # django.contrib.sessions stays out: sessions live in Redis, not in a table (DESIGN §2).
+    # django.contrib.sessions stays out: sessions live in Redis, not in a table, and its
+    # label "sessions" is taken by our engine's app (label "redis_sessions").
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "project.locks",
+    "project.events",
     "caching",
     "sessions",
     "ratelimit",
@@ -114,58 +95,39 @@ if DATABASE_URL == _DEFAULT_DATABASE_URL:
     VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
     # Persistent connections with health checks: a new PostgreSQL connection per request
-    # costs more than the whole cached read (DESIGN §9).
+    # costs more than the whole cached read (docs/architecture.md, Hot path).
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True),
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis ----------------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("REDIS_URL") or localredis.default_url()
+REDIS_URL = os.environ.get("REDIS_URL") or local_redis.default_url()
 REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "app")
 if not REDIS_KEY_PREFIX or ":" in REDIS_KEY_PREFIX:
     raise ImproperlyConfigured("REDIS_KEY_PREFIX must be non-empty and contain no ':'")
-# Request paths must fail fast when Redis stalls (DESIGN §7): short timeouts, no retries.
+# Request paths must fail fast when Redis stalls: short timeouts, no client retries.
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.25)
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
 
-# Server-Timing header with the request's SQL queries and Redis round trips (DESIGN §3).
+# Server-Timing header with the request's SQL queries and Redis round trips.
 SERVER_TIMING = env_bool("SERVER_TIMING", DEBUG)
 if SERVER_TIMING:
-    MIDDLEWARE.insert(0, "project.timing.ServerTimingMiddleware")
+    MIDDLEWARE.insert(0, "project.redis.timing.ServerTimingMiddleware")
 
 # Off: every cached read goes to the database (X-Cache: BYPASS); writes still keep the
 # cache right. For measuring what the cache buys, not for production.
 CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 
 REDIS_TOPOLOGY = redis_config.parse(REDIS_URL)  # ImproperlyConfigured if malformed
-_location, _topology_options = redis_config.cache_location_and_options(
-    REDIS_TOPOLOGY, sentinel_timeout=REDIS_SOCKET_TIMEOUT
-)
-_timed = SERVER_TIMING and REDIS_TOPOLOGY.kind == "standalone"
-
 CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": _location,
-        # Keys read as {prefix}:cache:{version}:{key}.
-        "KEY_PREFIX": f"{REDIS_KEY_PREFIX}:cache",
-        "OPTIONS": {
-            **_topology_options,
-            # JSON, never pickle: unpickling what a shared Redis hands back is code execution.
-            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
-            "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
-            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            "CONNECTION_POOL_KWARGS": {
-                # redis-py would otherwise retry with backoff and stall the request.
-                "retry": Retry(NoBackoff(), 0),
-                "health_check_interval": 30,
-                **({"connection_class": connection_class_for(REDIS_URL)} if _timed else {}),
-            },
-            # Errors surface; each feature applies its own failure policy (DESIGN §7).
-            "IGNORE_EXCEPTIONS": False,
-        },
-    },
+    "default": redis_config.cache_settings(
+        REDIS_TOPOLOGY,
+        key_prefix=REDIS_KEY_PREFIX,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        connect_timeout=REDIS_CONNECT_TIMEOUT,
+        timed=SERVER_TIMING,
+    ),
 }
 
 # Sessions in Redis through their own engine (sessions/): fail closed, never resurrected.
@@ -174,26 +136,24 @@ SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
 SESSION_LAST_SEEN_INTERVAL = 60  # seconds between "last seen" writes per session
 
 # Reverse proxies in front of the app: 0 trusts REMOTE_ADDR only, never X-Forwarded-For.
-NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
-# --- Events (project/events.py, manage.py listen_events) --------------------------------
+# --- Events (project/events/, manage.py listen_events) ---------------------------------
 
 EVENTS_TOPICS = env_list("EVENTS_TOPICS", "users")  # what listen_events subscribes to
 EVENTS_STREAM_MAXLEN = 100_000  # each topic's stream is trimmed near this length
 
 # --- Rate limiting (ratelimit/) -------------------------------------------------------
 
-# scope → "N/period"; an invalid rate stops start-up here, not a request later.
-THROTTLE_RATES = parse_rates(
-    os.environ.get("THROTTLE_RATES", "anon=100/min,user=1000/min,login=5/min")
-)
+# scope → "N/period"; ratelimit's system check refuses an invalid rate at start-up.
+THROTTLE_RATES = env_mapping("THROTTLE_RATES", "anon=100/min,user=1000/min,login=5/min")
 # Redis down: admit and log (1), or refuse with 503 (0).
 THROTTLE_FAIL_OPEN = env_bool("THROTTLE_FAIL_OPEN", True)
 
 # --- Auth -----------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "users.User"
-# request.user from the cache: a signed-in cached read runs no SQL (DESIGN §9).
+# request.user from the cache: a signed-in cached read runs no SQL.
 AUTHENTICATION_BACKENDS = ["users.backends.CachedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -204,7 +164,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-CSRF_FAILURE_VIEW = "project.views.csrf_failure"
+CSRF_FAILURE_VIEW = "project.web.errors.csrf_failure"
 
 # --- Static files, i18n ---------------------------------------------------------------
 
@@ -222,7 +182,7 @@ USE_TZ = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "project.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "project.web.pagination.PageNumberPagination",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -239,7 +199,7 @@ REST_FRAMEWORK = {
     ],
     # The same dict: DRF's own throttles, if a view uses one, see the same rates.
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
-    "EXCEPTION_HANDLER": "project.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "project.web.errors.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

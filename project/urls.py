@@ -1,19 +1,21 @@
+"""The root URLconf: the only module of ``project`` that imports the apps (their URLs)."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from project.views import ApiRootView, HealthView
+from project.web.views import ApiRootView, HealthView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("users.urls")),
     path("api/", include("caching.urls")),
-    path("api/auth/", include("sessions.urls")),
+    path("api/auth/", include("users.auth_urls")),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
 
-handler404 = "project.views.not_found"
-handler500 = "project.views.server_error"
+handler404 = "project.web.errors.not_found"
+handler500 = "project.web.errors.server_error"

@@ -1,6 +1,6 @@
 """Who a request counts as, in key-safe form.
 
-Signed in: the user id. Anonymous: the client IP (``project.clientip``, honouring
+Signed in: the user id. Anonymous: the client IP (``project.web.clientip``, honouring
 ``NUM_PROXIES``), IPv6 grouped per /64 (one subscriber usually holds a whole /64, so a
 per-address limit would be a limit per nothing). No colons reach a key.
 """
@@ -12,7 +12,7 @@ import ipaddress
 
 from django.http import HttpRequest
 
-from project.clientip import client_ip
+from project.web.clientip import client_ip
 
 
 def ip_ident(request: HttpRequest) -> str:

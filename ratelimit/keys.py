@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from project.redis import make_key
+from project.redis.keys import hash_tag, make_key
 
 
 def window(scope: str, ident: str) -> str:
     """``{prefix}:ratelimit:{<scope>:<ident>}``: one sorted set, one slot per window."""
-    return make_key("ratelimit", f"{{{scope}:{ident}}}")
+    return make_key("ratelimit", hash_tag(scope, ident))

@@ -1,4 +1,4 @@
-"""Rates as ``N/period``: ``100/min``, ``5/15m``, ``1000/1d`` (DESIGN §3).
+"""Rates as ``N/period``: ``100/min``, ``5/15m``, ``1000/1d``.
 
 DRF reads ``"100/5m"`` as 100 per minute without a word (DRF#3463); here the count is
 honoured and anything unparsable is an ``ImproperlyConfigured``.
@@ -42,15 +42,3 @@ def parse_rate(text: str) -> Rate:
     if limit < 1 or count < 1:
         raise ImproperlyConfigured(f"invalid rate {text!r}: the limit and period must be >= 1")
     return Rate(limit, count * _UNITS[unit])
-
-
-def parse_rates(text: str) -> dict[str, str]:
-    """``scope=rate,scope=rate`` → ``{scope: rate}``, every rate checked."""
-    rates: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        scope, sep, rate = item.partition("=")
-        if not sep or not scope.strip():
-            raise ImproperlyConfigured(f"invalid THROTTLE_RATES item {item!r}: use scope=N/period")
-        parse_rate(rate)
-        rates[scope.strip()] = rate.strip()
-    return rates

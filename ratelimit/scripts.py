@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from redis import Redis
 
-from project.redis import lua_script
-
-SLIDING_WINDOW = Path(__file__).resolve().parent / "lua" / "sliding_window.lua"
+from project.redis.scripts import load
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,7 @@ def sliding_window(
     client: Redis, key: str, *, limit: int, window: int, member: str, record: bool = True
 ) -> Verdict:
     """One round trip: admit and record, or refuse without recording."""
-    admitted, remaining, reset_us = lua_script(SLIDING_WINDOW)(
-        keys=[key], args=[limit, window * 1_000_000, member, int(record)], client=client
+    admitted, remaining, reset_us = load(__file__, "sliding_window")(
+        client, keys=[key], args=[limit, window * 1_000_000, member, int(record)]
     )
     return Verdict(bool(admitted), int(remaining), max(int(reset_us), 0) / 1_000_000)

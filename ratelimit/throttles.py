@@ -31,7 +31,7 @@ from redis import RedisError
 from rest_framework.exceptions import APIException
 from rest_framework.throttling import BaseThrottle
 
-from project.redis import get_client
+from project.redis.client import get_client
 from ratelimit import identity, keys
 from ratelimit.rates import Rate, parse_rate
 from ratelimit.scripts import Verdict, sliding_window

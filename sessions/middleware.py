@@ -13,7 +13,7 @@ import logging
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from project.clientip import client_ip
+from project.web.clientip import client_ip
 from sessions.backends.redis import SessionUnavailableError
 
 logger = logging.getLogger("sessions")

@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from redis import Redis
 
+from project.redis.client import get_client
 from sessions import keys
 
 MAX_SESSIONS_PER_USER = 100
@@ -40,9 +41,11 @@ class SessionInfo:
 
 
 def index(
-    client: Redis, user_id: str, session_key: str, *, ip: str, user_agent: str, ttl: int
-) -> None:
+    *, user_id: str, session_key: str, ip: str, user_agent: str, ttl: int,
+    client: Redis | None = None,
+) -> None:  # fmt: skip
     """List ``session_key`` among ``user_id``'s sessions, pruning dead and excess entries."""
+    client = client or get_client()
     entry = {"key": session_key, "ip": ip, "user_agent": user_agent}
     index_key = keys.index(user_id)
     pipe = client.pipeline(transaction=False)
@@ -53,15 +56,29 @@ def index(
     live = _live_entries(client, user_id)
     oldest_first = sorted(live.values(), key=lambda entry: entry[0])
     for _, _, meta in oldest_first[:-MAX_SESSIONS_PER_USER]:
-        revoke_key(client, user_id, meta["key"])
+        revoke_key(user_id=user_id, session_key=meta["key"], client=client)
 
 
-def unindex(client: Redis, user_id: str, session_key: str) -> None:
-    client.hdel(keys.index(user_id), keys.public_id(session_key))
+def unindex(*, user_id: str, session_key: str, client: Redis | None = None) -> None:
+    (client or get_client()).hdel(keys.index(user_id), keys.public_id(session_key))
 
 
-def list_sessions(client: Redis, user_id: str, *, current_key: str | None) -> list[SessionInfo]:
+def delete_session(session_key: str, *, client: Redis | None = None) -> None:
+    """Delete a session and its owner's index entry (``SessionStore.delete``)."""
+    client = client or get_client()
+    pipe = client.pipeline(transaction=False)
+    pipe.hget(keys.session(session_key), "u")
+    pipe.delete(keys.session(session_key))
+    owner, _ = pipe.execute()
+    if owner:
+        unindex(user_id=owner.decode(), session_key=session_key, client=client)
+
+
+def list_sessions(
+    *, user_id: str, current_key: str | None, client: Redis | None = None
+) -> list[SessionInfo]:
     """The user's live sessions, newest first."""
+    client = client or get_client()
     current = keys.public_id(current_key) if current_key else None
     sessions = [
         SessionInfo(
@@ -77,30 +94,33 @@ def list_sessions(client: Redis, user_id: str, *, current_key: str | None) -> li
     return sorted(sessions, key=lambda s: s.created, reverse=True)
 
 
-def revoke(client: Redis, user_id: str, public_id: str) -> bool:
+def revoke(*, user_id: str, public_id: str, client: Redis | None = None) -> bool:
     """Log out one of the user's sessions; False if the user has no such session."""
+    client = client or get_client()
     raw = client.hget(keys.index(user_id), public_id)
     if raw is None:
         return False
-    revoke_key(client, user_id, json.loads(raw)["key"])
+    revoke_key(user_id=user_id, session_key=json.loads(raw)["key"], client=client)
     return True
 
 
-def revoke_all(client: Redis, user_id: str, *, except_key: str | None = None) -> int:
+def revoke_all(*, user_id: str, except_key: str | None = None, client: Redis | None = None) -> int:
     """Log out all of the user's sessions but ``except_key``; return how many ended."""
+    client = client or get_client()
     keep = keys.public_id(except_key) if except_key else None
     entries = client.hgetall(keys.index(user_id))
     ended = 0
     for public_id, raw in entries.items():
         if public_id.decode() != keep:
-            ended += revoke_key(client, user_id, json.loads(raw)["key"])
+            ended += revoke_key(user_id=user_id, session_key=json.loads(raw)["key"], client=client)
     return ended
 
 
-def revoke_key(client: Redis, user_id: str, session_key: str) -> int:
+def revoke_key(*, user_id: str, session_key: str, client: Redis | None = None) -> int:
     """Delete the session, then its index entry (that order: see the module docstring)."""
+    client = client or get_client()
     ended = int(client.delete(keys.session(session_key)))
-    unindex(client, user_id, session_key)
+    unindex(user_id=user_id, session_key=session_key, client=client)
     return ended
 
 

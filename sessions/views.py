@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from project.redis import get_client
 from sessions import services
 
 
@@ -34,7 +33,7 @@ class SessionListView(APIView):
     @extend_schema(responses=SessionSerializer(many=True))
     def get(self, request: Request) -> Response:
         sessions = services.list_sessions(
-            get_client(), str(request.user.pk), current_key=request.session.session_key
+            user_id=str(request.user.pk), current_key=request.session.session_key
         )
         return Response(SessionSerializer(sessions, many=True).data)
 
@@ -46,7 +45,7 @@ class SessionDetailView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, session_id: str) -> Response:
-        if not services.revoke(get_client(), str(request.user.pk), session_id):
+        if not services.revoke(user_id=str(request.user.pk), public_id=session_id):
             raise NotFound("No such session.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -66,7 +65,7 @@ class RevokeAllView(APIView):
         keep = options.validated_data["keep_current"]
         current = request.session.session_key
         revoked = services.revoke_all(
-            get_client(), str(request.user.pk), except_key=current if keep else None
+            user_id=str(request.user.pk), except_key=current if keep else None
         )
         if not keep:
             logout(request)  # this session was among them: end it here too

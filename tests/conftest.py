@@ -1,20 +1,26 @@
+"""Fixtures every test may use: the real test Redis, an outage on demand, threads released
+together, API clients that behave like a browser, users, and ``manage.py`` in a subprocess."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
+from django.test import override_settings
 from redis import Redis
-from rest_framework.test import APIClient
 
-from project.localredis import BASE_DIR
-from project.redis import get_client
+from caching.services import cache_service
+from project.redis.client import get_client
+from project.redis.local import BASE_DIR
+from tests.clients import PASSWORD, BrowserClient
 from users.models import User
 
-PASSWORD = "correct-Horse-battery-9"
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -29,15 +35,109 @@ def redis_client() -> Redis:
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache_service() -> Iterator[None]:
+    """The process-wide cache service keeps failure state; no test leaks it to another."""
+    cache_service.reset()
+    yield
+    cache_service.reset()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     # PBKDF2's cost is the point in production and dead time in tests that are not about it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# --- Redis down ------------------------------------------------------------------------
+
+DEAD_CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "unix:///nonexistent/redis.sock",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
+    }
+}
+
+
+class Outage:
+    """Redis unreachable for the code under test: ``get_client()`` hands out a client on a
+    socket nobody listens on (the real server keeps running for the test's own checks)."""
+
+    def __init__(self) -> None:
+        self._override: override_settings | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._override is not None
+
+    def begin(self) -> None:
+        if self._override is None:
+            self._override = override_settings(CACHES=DEAD_CACHES)
+            self._override.enable()
+
+    def end(self) -> None:
+        """Redis is back (the processes' breakers still have to notice)."""
+        if self._override is not None:
+            self._override.disable()
+            self._override = None
+
+
 @pytest.fixture
-def api() -> APIClient:
-    """A cookie-keeping client that enforces CSRF like a browser would face it."""
-    return APIClient(enforce_csrf_checks=True)
+def redis_down() -> Iterator[Outage]:
+    """Redis is down from the start of the test; ``redis_down.end()`` brings it back."""
+    outage = Outage()
+    outage.begin()
+    yield outage
+    outage.end()
+
+
+# --- Races -----------------------------------------------------------------------------
+
+Together = Callable[[int, Callable[[int], T]], list[T]]
+
+
+@pytest.fixture
+def together() -> Callable[[int, Callable[[int], Any]], list[Any]]:
+    """``together(n, work)``: run ``work(0)`` … ``work(n - 1)`` in ``n`` threads released at
+    one barrier, as close to simultaneously as threads get; their results in order. An
+    exception in any thread fails the test."""
+
+    def run(count: int, work: Callable[[int], T]) -> list[T]:
+        barrier = threading.Barrier(count)
+        results: list[Any] = [None] * count
+        errors: list[BaseException] = []
+
+        def worker(index: int) -> None:
+            try:
+                barrier.wait(timeout=30)
+                results[index] = work(index)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return results
+
+    return run
+
+
+# --- Clients and users -----------------------------------------------------------------
+
+
+@pytest.fixture
+def api() -> BrowserClient:
+    return BrowserClient()
+
+
+@pytest.fixture
+def new_api() -> Callable[..., BrowserClient]:
+    """Another browser-like client (another device), with extra request defaults."""
+    return BrowserClient
 
 
 @pytest.fixture
@@ -54,9 +154,24 @@ def make_user(db: None) -> Callable[..., User]:
     return make
 
 
-def manage(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def password() -> str:
+    """The password ``make_user`` gives every user."""
+    return PASSWORD
+
+
+Manage = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def manage() -> Manage:
     """Run ``manage.py`` in a fresh process with extra environment (start-up checks)."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR, env={**os.environ, **environ}, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+
+    def run(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR, env={**os.environ, **environ}, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
+
+    return run

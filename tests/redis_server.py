@@ -15,7 +15,7 @@ from collections.abc import Generator
 
 import pytest
 
-from project.localredis import BASE_DIR, LocalRedis
+from project.redis.local import BASE_DIR, LocalRedis
 
 TEST_REDIS_DIR = BASE_DIR / "var" / "redis-test"
 _started = pytest.StashKey[LocalRedis]()
@@ -46,7 +46,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Skip, and say why, what a topology cannot run: ``standalone`` tests open plain
     connections from REDIS_URL (CLIENT PAUSE, a custom connection class); ``local_redis``
     tests exercise the project's own server, absent when REDIS_URL names one."""
-    from project.redis_config import parse
+    from project.redis.config import parse
 
     kind = parse(os.environ["REDIS_URL"]).kind
     local = "LOCAL_REDIS_DIR" in os.environ

@@ -4,7 +4,6 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from project.redis import get_client
 from sessions import services as sessions
 from users.models import CounterFlush, User, UserTag
 
@@ -76,15 +75,13 @@ class UserAdmin(DjangoUserAdmin):
     def live_sessions(self, user: User) -> str:
         if user.pk is None:
             return "-"
-        live = sessions.list_sessions(get_client(), str(user.pk), current_key=None)
+        live = sessions.list_sessions(user_id=str(user.pk), current_key=None)
         return f"{len(live)} (use the action 'Revoke all sessions' on the user list to end them)"
 
     @admin.action(description="Revoke all sessions of the selected users")
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         own = request.session.session_key
-        ended = sum(
-            sessions.revoke_all(get_client(), str(user.pk), except_key=own) for user in queryset
-        )
+        ended = sum(sessions.revoke_all(user_id=str(user.pk), except_key=own) for user in queryset)
         self.message_user(request, f"Revoked {ended} session(s).", messages.SUCCESS)
 
 

@@ -11,8 +11,9 @@ import hashlib
 from typing import Any
 
 from caching import keys
+from caching.entries import Loader, Result
 from caching.registry import Facet, register
-from caching.services import Loader, Result, cache_service
+from caching.services import cache_service
 from users.models import User
 from users.serializers import UserRecordSerializer
 

@@ -9,7 +9,7 @@ the fence of the flush lock) and drops the claim only after the commit. So:
 - a flusher that dies before its commit leaves the claim; the next flush applies it;
 - one that dies after its commit but before dropping the claim leaves a claim whose id
   is already in ``CounterFlush``; the next flush drops it without applying it again;
-- only one flusher runs at a time (``caching.locks.Lock``), and one paused past the lock's
+- only one flusher runs at a time (``project.locks.lock.Lock``), and one paused past the lock's
   TTL is refused at its write by the fence.
 
 Lost counts: only if Redis itself loses data (a restart without persistence, a failover
@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.db import transaction
 from django.db.models import BigIntegerField, Case, F, Value, When
 from redis import Redis
 
-from caching.locks import Lock
-from project.redis import get_client, lua_script
-from users import keys
+from project.locks.lock import Lock
+from project.redis.client import get_client
+from users import keys, scripts
 from users.cache import cached_users
 from users.models import CounterFlush, User
 
 logger = logging.getLogger("users")
-LUA_DIR = Path(__file__).resolve().parent / "lua"
 FLUSH_LOCK = "users-counters-flush"
 
 
@@ -52,12 +50,10 @@ def _fields(user_id: int) -> tuple[str, str]:
 
 def _count(user_id: int, bump: str, client: Redis | None) -> Pending:
     views, logins = _fields(user_id)
-    reply = lua_script(LUA_DIR / "count.lua")(
-        keys=[keys.counters_pending(), keys.counters_claim()],
-        args=[bump, views, logins],
-        client=client or get_client(),
-    )
-    pending_views, pending_logins, claimed_views, claimed_logins = (int(x) for x in reply)
+    pending_views, pending_logins, claimed_views, claimed_logins = scripts.count(
+        client or get_client(), keys.counters_pending(), keys.counters_claim(),
+        bump=bump, views=views, logins=logins,
+    )  # fmt: skip
     return Pending(pending_views + claimed_views, pending_logins + claimed_logins)
 
 
@@ -71,6 +67,20 @@ def count_login(user_id: int, *, client: Redis | None = None) -> Pending:
 
 def pending(user_id: int, *, client: Redis | None = None) -> Pending:
     return _count(user_id, "", client)
+
+
+def pending_many(user_ids: Iterable[int], *, client: Redis | None = None) -> dict[int, Pending]:
+    """What waits to be flushed for each user, in one round trip (a page of users)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    fields = [field for user_id in ids for field in _fields(user_id)]
+    pipe = (client or get_client()).pipeline(transaction=False)
+    pipe.hmget(keys.counters_pending(), fields)
+    pipe.hmget(keys.counters_claim(), fields)
+    waiting, claimed = pipe.execute()
+    counts = [int(a or 0) + int(b or 0) for a, b in zip(waiting, claimed, strict=True)]
+    return {user_id: Pending(counts[2 * i], counts[2 * i + 1]) for i, user_id in enumerate(ids)}
 
 
 @dataclass(frozen=True)
@@ -90,16 +100,13 @@ def flush(
     """Apply the pending counts to the database, exactly once. The hooks are for tests:
     they run inside the transaction and right after it (where a crash would hurt most)."""
     client = client or get_client()
-    lock = Lock(FLUSH_LOCK, ttl=60, client=lambda: client)
+    lock = Lock(FLUSH_LOCK, ttl=60, client=client)
     with lock.hold(timeout=lock_timeout) as grant:
-        claim = lua_script(LUA_DIR / "claim.lua")(
-            keys=[keys.counters_pending(), keys.counters_claim()],
-            args=[secrets.token_hex(16)],
-            client=client,
+        fields = scripts.claim(
+            client, keys.counters_pending(), keys.counters_claim(), new_id=secrets.token_hex(16)
         )
-        if not claim:
+        if not fields:
             return FlushResult(0, 0)
-        fields = dict(zip(claim[::2], claim[1::2], strict=True))
         claim_id = fields.pop(b"_id").decode()
         views: dict[int, int] = {}
         logins: dict[int, int] = {}
@@ -123,9 +130,7 @@ def flush(
                 )  # fmt: skip
             before_commit()
         after_commit()
-        lua_script(LUA_DIR / "forget_claim.lua")(
-            keys=[keys.counters_claim()], args=[claim_id], client=client
-        )
+        scripts.forget_claim(client, keys.counters_claim(), claim_id=claim_id)
     if reapplied:
         logger.warning("counters: dropped claim %s, applied by an earlier flush", claim_id)
         return FlushResult(0, 0, reapplied=True)

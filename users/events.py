@@ -8,7 +8,9 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_delete, post_save
 
-from project.events import Event, declare, publish_on_commit
+from project.events.envelope import Event
+from project.events.publisher import publish_on_commit
+from project.events.registry import declare
 from users.models import User
 
 TOPIC = "users"

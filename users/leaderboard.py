@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from redis import Redis, RedisError
 
-from project.redis import get_client
+from project.redis.client import get_client
 from users import keys
 from users.cache import cached_users
 from users.models import User

@@ -7,11 +7,23 @@ from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+PRIVATE_FIELDS = ("email",)
+
 
 def is_self_or_staff(request: Request | HttpRequest | None, user_pk: Any) -> bool:
     """True when the request comes from the user ``user_pk`` themself or from staff."""
     viewer = getattr(request, "user", None)
     return bool(viewer and viewer.is_authenticated and (viewer.pk == user_pk or viewer.is_staff))
+
+
+def visible_to(viewer: Request | HttpRequest | None, record: dict[str, Any]) -> dict[str, Any]:
+    """What ``viewer`` may see of a user ``record``: private fields for self and staff only.
+
+    The one place this rule lives: it applies to fresh serializations and cached records.
+    """
+    if is_self_or_staff(viewer, record.get("id")):
+        return record
+    return {key: value for key, value in record.items() if key not in PRIVATE_FIELDS}
 
 
 class IsSelfOrStaffOrReadOnly(permissions.BasePermission):

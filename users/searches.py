@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis import Redis
 
-from project.redis import get_client
+from project.redis.client import get_client
 from users import keys
 
 LIMIT = 10

@@ -5,23 +5,10 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from users import services
 from users.models import User
-from users.permissions import is_self_or_staff
-
-PRIVATE_FIELDS = ("email",)
-
-
-def present_user(record: dict[str, Any], request: Request | None) -> dict[str, Any]:
-    """What ``request``'s viewer may see of a user record: private fields for self and staff.
-
-    The one place this rule lives: it applies to fresh serializations and cached records.
-    """
-    if is_self_or_staff(request, record.get("id")):
-        return record
-    return {key: value for key, value in record.items() if key not in PRIVATE_FIELDS}
+from users.permissions import visible_to
 
 
 class UserRecordSerializer(serializers.ModelSerializer):
@@ -41,7 +28,7 @@ class UserSerializer(UserRecordSerializer):
     """A user as the API shows it to the requesting viewer."""
 
     def to_representation(self, instance: User) -> dict[str, Any]:
-        return present_user(super().to_representation(instance), self.context.get("request"))
+        return visible_to(self.context.get("request"), super().to_representation(instance))
 
     def validate_username(self, value: str) -> str:
         if services.username_taken(value, exclude_pk=self._pk()):

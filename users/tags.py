@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from redis import Redis
 
-from project.redis import get_client
+from project.redis.client import get_client
 from users import keys
 from users.models import User, UserTag
 

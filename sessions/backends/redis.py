@@ -1,7 +1,7 @@
 """A Django session engine on Redis: ``SESSION_ENGINE = "sessions.backends.redis"``.
 
 What it keeps of Django's contract that the ``cache`` backend and django-redis-sessions
-break (PITFALLS.md, Sessions):
+break (docs/sessions.md):
 
 - **create** is atomic (``create.lua``: only if the key is free, else ``CreateError``);
 - a **save** writes only a session that still exists (``update.lua``, else
@@ -25,7 +25,8 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -40,12 +41,10 @@ from django.core import signing
 from django.utils.crypto import get_random_string
 from redis import Redis, RedisError
 
-from project.redis import get_client, lua_script
-from sessions import keys, services
+from project.redis.client import get_client
+from sessions import keys, scripts, services
 
 logger = logging.getLogger("sessions")
-
-LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
 
 
 class SessionUnavailableError(Exception):
@@ -63,29 +62,21 @@ class SessionStore(SessionBase):
         self._owner = ""  # the user id this session is indexed under
         self._last_seen = 0
 
-    @property
-    def _redis(self) -> Redis:
-        return get_client()
-
-    def _call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
+    @staticmethod
+    @contextmanager
+    def _redis(operation: str) -> Iterator[Redis]:
+        """The client, for one operation; a Redis error becomes SessionUnavailableError."""
         try:
-            return getattr(self._redis, operation)(*args, **kwargs)
+            yield get_client()
         except RedisError as exc:
             raise _unavailable(operation, exc) from exc
-
-    def _script(self, name: str, key: str, *args: Any) -> int:
-        try:
-            return int(
-                lua_script(LUA_DIR / f"{name}.lua")(keys=[key], args=args, client=self._redis)
-            )
-        except RedisError as exc:
-            raise _unavailable(name, exc) from exc
 
     # --- The SessionBase contract -----------------------------------------------------
 
     def load(self) -> dict[str, Any]:
         key = keys.session(self.session_key)
-        raw, owner, last_seen = self._call("hmget", key, ["d", "u", "s"])
+        with self._redis("load") as client:
+            raw, owner, last_seen = client.hmget(key, ["d", "u", "s"])
         data = self._decode(raw) if raw is not None else None
         if data is None:
             # Unknown, expired or tampered: start afresh under a new key, write nothing.
@@ -98,7 +89,8 @@ class SessionStore(SessionBase):
         return data
 
     def exists(self, session_key: str) -> bool:
-        return bool(self._call("exists", keys.session(session_key)))
+        with self._redis("exists") as client:
+            return bool(client.exists(keys.session(session_key)))
 
     def create(self) -> None:
         while True:
@@ -121,13 +113,23 @@ class SessionStore(SessionBase):
         key = keys.session(self.session_key)
         user_id = str(data.get(USER_ID_KEY, ""))
         if must_create:
-            if not self._script("create", key, self.encode(data), age, _now_ms(), user_id):
+            with self._redis("create") as client:
+                created = scripts.create(
+                    client, key, data=self.encode(data), ttl=age, now_ms=_now_ms(), user_id=user_id
+                )
+            if not created:
                 raise CreateError
         elif data == self._loaded and user_id == self._owner:
-            if not self._call("expire", key, age):
-                raise UpdateError  # gone (logged out elsewhere): stay gone
-        elif not self._script("update", key, self.encode(data), age, user_id):
-            raise UpdateError
+            with self._redis("expire") as client:
+                if not client.expire(key, age):
+                    raise UpdateError  # gone (logged out elsewhere): stay gone
+        else:
+            with self._redis("update") as client:
+                updated = scripts.update(
+                    client, key, data=self.encode(data), ttl=age, user_id=user_id
+                )
+            if not updated:
+                raise UpdateError
         if must_create or user_id != self._owner:
             self._reindex(user_id, age, new_key=must_create)
         self._loaded = copy.deepcopy(data)
@@ -138,16 +140,8 @@ class SessionStore(SessionBase):
             if self.session_key is None:
                 return
             session_key = self.session_key
-        key = keys.session(session_key)
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.hget(key, "u")
-            pipe.delete(key)
-            owner, _ = pipe.execute()
-            if owner:
-                self._redis.hdel(keys.index(owner.decode()), keys.public_id(session_key))
-        except RedisError as exc:
-            raise _unavailable("delete", exc) from exc
+        with self._redis("delete") as client:
+            services.delete_session(session_key, client=client)
         if session_key == self.session_key:
             self._owner = ""
 
@@ -172,21 +166,22 @@ class SessionStore(SessionBase):
         """Record last-seen at most once per SESSION_LAST_SEEN_INTERVAL (not per request)."""
         now = _now_ms()
         if self._owner and now - self._last_seen >= settings.SESSION_LAST_SEEN_INTERVAL * 1000:
-            self._script("touch", key, now)
+            with self._redis("touch") as client:
+                scripts.touch(client, key, now_ms=now)
             self._last_seen = now
 
     def _reindex(self, user_id: str, age: int, *, new_key: bool) -> None:
         """Keep the owner's index in step: a new key (cycle_key) or a new owner (login)."""
-        try:
+        session_key = self.session_key
+        assert session_key is not None  # just saved
+        with self._redis("index") as client:
             if self._owner and not new_key:  # signed in as someone else: leave their list
-                services.unindex(self._redis, self._owner, self.session_key)
+                services.unindex(user_id=self._owner, session_key=session_key, client=client)
             if user_id:
                 services.index(
-                    self._redis, user_id, self.session_key,
-                    ip=self.client_ip, user_agent=self.user_agent, ttl=age,
+                    user_id=user_id, session_key=session_key, ip=self.client_ip,
+                    user_agent=self.user_agent, ttl=age, client=client,
                 )  # fmt: skip
-        except RedisError as exc:
-            raise _unavailable("index", exc) from exc
         self._owner = user_id
 
 

@@ -1,55 +1,18 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from redis import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from caching.breaker import CircuitBreaker
 from caching.metrics import Metrics
-from caching.services import CacheService, cache_service
-from project.redis import get_client
-
-DEAD_REDIS = Redis(
-    unix_socket_path="/nonexistent/redis.sock",
-    socket_connect_timeout=0.1,
-    retry=Retry(NoBackoff(), 0),
-)
-
-
-class Switch:
-    """A client factory that can be pointed at a dead Redis: an outage on demand."""
-
-    def __init__(self) -> None:
-        self.down = False
-        self.calls = 0
-
-    def __call__(self) -> Redis:
-        self.calls += 1
-        return DEAD_REDIS if self.down else get_client()
+from caching.services import CacheService
+from project.redis.breaker import CircuitBreaker
 
 
 @pytest.fixture
-def redis_switch() -> Switch:
-    return Switch()
-
-
-@pytest.fixture
-def service(redis_switch: Switch) -> CacheService:
+def service() -> CacheService:
     """A fresh service on the test Redis; its breaker re-probes at once (cooldown 0)."""
-    return CacheService(client=redis_switch, breaker=CircuitBreaker(cooldown=0), metrics=Metrics())
-
-
-@pytest.fixture(autouse=True)
-def fresh_shared_service() -> Iterator[None]:
-    """The process-wide service keeps breaker state; no test may leak it into another."""
-    cache_service.breaker = CircuitBreaker()
-    cache_service._generation_bump_pending = False
-    yield
-    cache_service.breaker = CircuitBreaker()
-    cache_service._generation_bump_pending = False
+    return CacheService(breaker=CircuitBreaker(cooldown=0), metrics=Metrics())
 
 
 class Loader:
@@ -66,3 +29,9 @@ class Loader:
         if self.hook:
             self.hook()  # ... and meanwhile another process does something
         return value
+
+
+@pytest.fixture
+def loader() -> type[Loader]:
+    """``loader(value, hook=None)``: a loader returning ``value``, counting its calls."""
+    return Loader

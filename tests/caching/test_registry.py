@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from caching.services import Versioned
+from caching.entries import Versioned
 from users.cache import cached_users
 from users.models import User
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
@@ -12,18 +13,21 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from caching import keys
-from caching.breaker import CircuitBreaker
-from caching.services import DELETED, CacheService, Versioned
-from project.localredis import LocalRedis
-from tests.caching.conftest import Loader, Switch
+from caching.entries import DELETED, Versioned
+from caching.services import CacheService
+from project.redis.breaker import CircuitBreaker
+from project.redis.local import LocalRedis
+
+if TYPE_CHECKING:
+    from tests.conftest import Outage
 
 pytestmark = pytest.mark.redis
 
 KEY = keys.entry("thing", 1, "api", 1)
 
 
-def test_a_miss_loads_and_fills_then_hits(service: CacheService) -> None:
-    load = Loader({"name": "v1"})
+def test_a_miss_loads_and_fills_then_hits(service: CacheService, loader: Any) -> None:
+    load = loader({"name": "v1"})
     first = service.get(KEY, load, ttl=60)
     second = service.get(KEY, load, ttl=60)
     assert (first.value, first.status) == ({"name": "v1"}, "MISS")
@@ -31,50 +35,58 @@ def test_a_miss_loads_and_fills_then_hits(service: CacheService) -> None:
     assert load.calls == 1
 
 
-def test_every_entry_and_lease_has_a_ttl(service: CacheService, redis_client: redis.Redis) -> None:
-    service.get(KEY, Loader({"a": 1}), ttl=60)
+def test_every_entry_and_lease_has_a_ttl(
+    service: CacheService, redis_client: redis.Redis, loader: Any
+) -> None:
+    lease_ttls: list[int] = []
+    # The lease exists while the loader runs: look at it then (-1: no TTL, -2: no lease).
+    seen = loader({"a": 1}, hook=lambda: lease_ttls.append(redis_client.pttl(keys.lease(KEY))))
+    service.get(KEY, seen, ttl=60)
     assert 0 < redis_client.pttl(KEY) <= 60_000
-    redis_client.set(keys.lease(KEY), "x", px=service.lease_ms)  # what a miss takes
-    assert 0 < redis_client.pttl(keys.lease(KEY)) <= service.lease_ms
+    assert len(lease_ttls) == 1
+    assert 0 < lease_ttls[0] <= service.lease_ms
+    assert redis_client.exists(keys.lease(KEY)) == 0  # the fill ended it
 
 
-def test_stale_set_is_refused_by_the_lease(service: CacheService) -> None:
+def test_stale_set_is_refused_by_the_lease(service: CacheService, loader: Any) -> None:
     """Reader loads v1; a writer commits v2 and invalidates; the reader's fill is dropped."""
-    reader = Loader({"name": "v1"}, hook=lambda: service.invalidate(KEY, ttl=60))
+    reader = loader({"name": "v1"}, hook=lambda: service.invalidate(KEY, ttl=60))
     assert service.get(KEY, reader, ttl=60).value == {"name": "v1"}  # served, not cached
-    after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+    after = service.get(KEY, loader({"name": "v2"}), ttl=60)
     assert (after.value, after.status) == ({"name": "v2"}, "MISS")
     assert service.metrics.snapshot()["fill_rejected"] == 1
 
 
-def test_a_fill_older_than_a_write_through_is_refused(service: CacheService) -> None:
+def test_a_fill_older_than_a_write_through_is_refused(service: CacheService, loader: Any) -> None:
     writer = lambda: service.write_through(KEY, {"name": "v5"}, version=5, ttl=60)  # noqa: E731
-    reader = Loader(Versioned({"name": "v4"}, 4), hook=writer)
+    reader = loader(Versioned({"name": "v4"}, 4), hook=writer)
     service.get(KEY, reader, ttl=60)
-    hit = service.get(KEY, Loader(None), ttl=60)
+    hit = service.get(KEY, loader(None), ttl=60)
     assert (hit.value, hit.status) == ({"name": "v5"}, "HIT")
 
 
-def test_write_throughs_arriving_in_reverse_order_keep_the_newer(service: CacheService) -> None:
+def test_write_throughs_arriving_in_reverse_order_keep_the_newer(
+    service: CacheService, loader: Any
+) -> None:
     assert service.write_through(KEY, {"name": "v6"}, version=6, ttl=60) is True
     assert service.write_through(KEY, {"name": "v5"}, version=5, ttl=60) is False
-    assert service.get(KEY, Loader(None), ttl=60).value == {"name": "v6"}
+    assert service.get(KEY, loader(None), ttl=60).value == {"name": "v6"}
 
 
-def test_a_late_invalidation_keeps_a_newer_value(service: CacheService) -> None:
+def test_a_late_invalidation_keeps_a_newer_value(service: CacheService, loader: Any) -> None:
     service.write_through(KEY, {"name": "v7"}, version=7, ttl=60)
     service.invalidate(KEY, version=6, ttl=60)  # the commit of v6, reported late
-    assert service.get(KEY, Loader(None), ttl=60).value == {"name": "v7"}
+    assert service.get(KEY, loader(None), ttl=60).value == {"name": "v7"}
 
 
-def test_a_deletion_tombstone_refuses_older_writes(service: CacheService) -> None:
+def test_a_deletion_tombstone_refuses_older_writes(service: CacheService, loader: Any) -> None:
     service.invalidate(KEY, version=DELETED, ttl=60)
     assert service.write_through(KEY, {"name": "v5"}, version=5, ttl=60) is False
-    result = service.get(KEY, Loader(None), ttl=60)
+    result = service.get(KEY, loader(None), ttl=60)
     assert (result.value, result.status) == (None, "MISS")
 
 
-def test_sixteen_concurrent_misses_run_the_loader_once(service: CacheService) -> None:
+def test_sixteen_concurrent_misses_run_the_loader_once(service: CacheService, loader: Any) -> None:
     readers = 16
     all_waiting = threading.Event()
     waits = 0
@@ -91,7 +103,7 @@ def test_sixteen_concurrent_misses_run_the_loader_once(service: CacheService) ->
     service.metrics.observers.append(count_waits)
     service.wait_max = 10.0
     # The lease holder's load takes until every other reader is waiting for it.
-    load = Loader({"name": "v1"}, hook=lambda: all_waiting.wait(timeout=10))
+    load = loader({"name": "v1"}, hook=lambda: all_waiting.wait(timeout=10))
     start = threading.Barrier(readers)
     results = []
 
@@ -111,7 +123,9 @@ def test_sixteen_concurrent_misses_run_the_loader_once(service: CacheService) ->
     assert sorted(r.status for r in results) == ["HIT"] * (readers - 1) + ["MISS"]
 
 
-def test_a_waiter_reads_through_when_the_holder_finds_nothing(service: CacheService) -> None:
+def test_a_waiter_reads_through_when_the_holder_finds_nothing(
+    service: CacheService, loader: Any
+) -> None:
     """The lease holder's row is gone: it releases the lease and waiters stop waiting."""
     service.wait_max = 10.0
     waiting = threading.Event()
@@ -120,71 +134,72 @@ def test_a_waiter_reads_through_when_the_holder_finds_nothing(service: CacheServ
     )
     waiter_result = []
     waiter = threading.Thread(
-        target=lambda: waiter_result.append(service.get(KEY, Loader({"x": 1}), ttl=60))
+        target=lambda: waiter_result.append(service.get(KEY, loader({"x": 1}), ttl=60))
     )
 
     def second_reader_arrives() -> None:
         waiter.start()
         assert waiting.wait(timeout=10)  # it found our lease and waits for the fill
 
-    assert service.get(KEY, Loader(None, hook=second_reader_arrives), ttl=60).value is None
+    assert service.get(KEY, loader(None, hook=second_reader_arrives), ttl=60).value is None
     waiter.join()
     assert waiter_result[0].value == {"x": 1}
     assert service.metrics.snapshot()["singleflight_timeout"] == 1
 
 
-def test_tagged_entries_drop_when_the_tag_is_invalidated(service: CacheService) -> None:
-    service.get(KEY, Loader(["a"]), ttl=60, tags=["things"])
-    assert service.get(KEY, Loader(None), ttl=60, tags=["things"]).status == "HIT"
+def test_tagged_entries_drop_when_the_tag_is_invalidated(
+    service: CacheService, loader: Any
+) -> None:
+    service.get(KEY, loader(["a"]), ttl=60, tags=["things"])
+    assert service.get(KEY, loader(None), ttl=60, tags=["things"]).status == "HIT"
     service.invalidate_tags(["things"])
-    after = service.get(KEY, Loader(["a", "b"]), ttl=60, tags=["things"])
+    after = service.get(KEY, loader(["a", "b"]), ttl=60, tags=["things"])
     assert (after.value, after.status) == (["a", "b"], "MISS")
 
 
-def test_a_tag_bumped_during_a_load_is_not_overwritten(service: CacheService) -> None:
+def test_a_tag_bumped_during_a_load_is_not_overwritten(service: CacheService, loader: Any) -> None:
     """Tag/value race: the page loaded before a change is stored, but never served."""
-    reader = Loader(["old"], hook=lambda: service.invalidate_tags(["things"]))
+    reader = loader(["old"], hook=lambda: service.invalidate_tags(["things"]))
     service.get(KEY, reader, ttl=60, tags=["things"])
-    after = service.get(KEY, Loader(["new"]), ttl=60, tags=["things"])
+    after = service.get(KEY, loader(["new"]), ttl=60, tags=["things"])
     assert (after.value, after.status) == (["new"], "MISS")
 
 
-def test_redis_down_reads_through_and_stops_trying(redis_switch: Switch) -> None:
+def test_redis_down_reads_through_and_stops_trying(redis_down: Outage, loader: Any) -> None:
     clock = [0.0]
-    service = CacheService(
-        client=redis_switch, breaker=CircuitBreaker(cooldown=5, clock=lambda: clock[0])
-    )
-    redis_switch.down = True
-    first = service.get(KEY, Loader({"db": 1}), ttl=60)
+    service = CacheService(breaker=CircuitBreaker(cooldown=5, clock=lambda: clock[0]))
+    first = service.get(KEY, loader({"db": 1}), ttl=60)
     assert (first.value, first.status) == ({"db": 1}, "BYPASS")
-    calls = redis_switch.calls
-    second = service.get(KEY, Loader({"db": 1}), ttl=60)
+    assert service.metrics.snapshot()["redis_error"] == 1
+    second = service.get(KEY, loader({"db": 1}), ttl=60)
     assert second.status == "BYPASS"
-    assert redis_switch.calls == calls  # breaker open: no connection attempt, no timeout
-    redis_switch.down = False
+    # Breaker open: no connection attempt (no error, no timeout waited out).
+    assert service.metrics.snapshot()["redis_error"] == 1
+    redis_down.end()
     clock[0] = 6.0  # cooldown over: the next call probes, succeeds, closes the breaker
-    assert service.get(KEY, Loader({"db": 1}), ttl=60).status == "MISS"
-    assert service.get(KEY, Loader({"db": 1}), ttl=60).status == "HIT"
+    assert service.get(KEY, loader({"db": 1}), ttl=60).status == "MISS"
+    assert service.get(KEY, loader({"db": 1}), ttl=60).status == "HIT"
 
 
 def test_an_invalidation_lost_to_an_outage_is_applied_when_redis_returns(
-    service: CacheService, redis_switch: Switch
+    service: CacheService, redis_down: Outage, loader: Any
 ) -> None:
-    service.get(KEY, Loader({"name": "v1"}), ttl=60)
-    redis_switch.down = True
+    redis_down.end()  # up while v1 is cached
+    service.get(KEY, loader({"name": "v1"}), ttl=60)
+    redis_down.begin()
     service.invalidate(KEY, ttl=60)  # the writer's commit of v2: lost
-    redis_switch.down = False
-    after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+    redis_down.end()
+    after = service.get(KEY, loader({"name": "v2"}), ttl=60)
     assert (after.value, after.status) == ({"name": "v2"}, "MISS")
     assert service.metrics.snapshot()["generation_bump"] == 1
 
 
 @pytest.mark.standalone
 def test_a_stalled_redis_is_bypassed_and_its_lost_invalidation_kept(
-    service: CacheService, redis_client: redis.Redis
+    service: CacheService, redis_client: redis.Redis, loader: Any
 ) -> None:
     """Redis paused (slow, data kept): the invalidation times out, then still takes effect."""
-    service.get(KEY, Loader({"name": "v1"}), ttl=60)
+    service.get(KEY, loader({"name": "v1"}), ttl=60)
     admin = redis.Redis.from_url(settings.REDIS_URL)
     admin.execute_command("CLIENT", "PAUSE", 1000, "WRITE")
     try:
@@ -192,28 +207,28 @@ def test_a_stalled_redis_is_bypassed_and_its_lost_invalidation_kept(
     finally:
         admin.execute_command("CLIENT", "UNPAUSE")
     assert redis_client.hget(KEY, "d") is not None  # the old value is still in Redis
-    after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+    after = service.get(KEY, loader({"name": "v2"}), ttl=60)
     assert (after.value, after.status) == ({"name": "v2"}, "MISS")
 
 
-def test_metrics_reach_the_shared_totals(service: CacheService) -> None:
-    service.get(KEY, Loader({"a": 1}), ttl=60)
-    service.get(KEY, Loader({"a": 1}), ttl=60)
+def test_metrics_reach_the_shared_totals(service: CacheService, loader: Any) -> None:
+    service.get(KEY, loader({"a": 1}), ttl=60)
+    service.get(KEY, loader({"a": 1}), ttl=60)
     totals = service.flush_metrics()
     assert (totals["miss"], totals["hit"], totals["fill"]) == (1, 1, 1)
     assert service.metrics.snapshot()["hit"] == 0  # moved to the shared hash
 
 
 def test_cache_disabled_reads_the_database_every_time(
-    service: CacheService, settings: object
+    service: CacheService, settings: object, loader: Any
 ) -> None:
     settings.CACHE_ENABLED = False  # type: ignore[attr-defined]
-    load = Loader({"a": 1})
+    load = loader({"a": 1})
     assert [service.get(KEY, load, ttl=60).status for _ in range(2)] == ["BYPASS", "BYPASS"]
     assert load.calls == 2
 
 
-def test_redis_stopped_and_restarted_with_its_data(tmp_path: Path) -> None:
+def test_redis_stopped_and_restarted_with_its_data(tmp_path: Path, loader: Any) -> None:
     """The server goes away and comes back from its dump, old entries and all."""
     server = LocalRedis(tmp_path / "redis", persistent=True)
     server.ensure_running()
@@ -223,16 +238,16 @@ def test_redis_stopped_and_restarted_with_its_data(tmp_path: Path) -> None:
         socket_connect_timeout=0.25,
         retry=Retry(NoBackoff(), 0),
     )
-    service = CacheService(client=lambda: client, breaker=CircuitBreaker(cooldown=0))
+    service = CacheService(client=client, breaker=CircuitBreaker(cooldown=0))
     try:
-        service.get(KEY, Loader({"name": "v1"}), ttl=60)
+        service.get(KEY, loader({"name": "v1"}), ttl=60)
         server.stop()  # SHUTDOWN SAVE: v1 is in the dump
-        assert service.get(KEY, Loader({"name": "v1"}), ttl=60).status == "BYPASS"
+        assert service.get(KEY, loader({"name": "v1"}), ttl=60).status == "BYPASS"
         service.invalidate(KEY, ttl=60)  # the commit of v2, while Redis is away
         server.ensure_running()
         assert client.hget(KEY, "d") is not None  # v1 came back with the dump
-        after = service.get(KEY, Loader({"name": "v2"}), ttl=60)
+        after = service.get(KEY, loader({"name": "v2"}), ttl=60)
         assert (after.value, after.status) == ({"name": "v2"}, "MISS")
-        assert service.get(KEY, Loader(None), ttl=60).value == {"name": "v2"}
+        assert service.get(KEY, loader(None), ttl=60).value == {"name": "v2"}
     finally:
         server.stop()

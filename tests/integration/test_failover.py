@@ -13,12 +13,14 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
-from caching.breaker import CircuitBreaker
 from caching.services import cache_service
-from project import events
-from project.events import Event, Publisher
-from project.listener import Backoff, Listener
-from project.redis import get_client
+from project.events import registry
+from project.events.delivery import Backoff
+from project.events.envelope import Event
+from project.events.listener import Listener
+from project.events.publisher import Publisher
+from project.redis.breaker import CircuitBreaker
+from project.redis.client import get_client
 from scripts.topology import sentinel_failover
 from users.models import User
 
@@ -33,12 +35,12 @@ def sentinel_only() -> None:
 
 
 def test_the_app_rides_through_a_failover(make_user: Callable[..., User]) -> None:
-    cache_service.breaker = CircuitBreaker(cooldown=0.2)
+    cache_service.recovery.breaker = CircuitBreaker(cooldown=0.2)
     user = make_user(full_name="Before")
     inbox: queue.Queue[Event] = queue.Queue()
     resyncs: queue.Queue[int] = queue.Queue()
-    events.declare("test.failover")
-    events.handler("test.failover")(inbox.put)
+    registry.declare("test.failover")
+    registry.handler("test.failover")(inbox.put)
     listener = Listener(
         ["failover"], on_resync=lambda: resyncs.put(1), ping_interval=0.5, pong_timeout=0.5,
         poll=0.1, backoff=Backoff(base=0.05, cap=0.5),
@@ -94,5 +96,4 @@ def test_the_app_rides_through_a_failover(make_user: Callable[..., User]) -> Non
             continue
     listener.stop.set()
     thread.join(timeout=5)
-    events.unregister("test.failover", inbox.put)
-    cache_service.breaker = CircuitBreaker()
+    registry.unregister("test.failover", inbox.put)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from project.localredis import BASE_DIR
+from project.redis.local import BASE_DIR
 
 pytestmark = pytest.mark.redis
 

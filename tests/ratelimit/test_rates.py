@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from ratelimit.rates import Rate, parse_rate, parse_rates
-from tests.conftest import manage
+from ratelimit.rates import Rate, parse_rate
 
 
 @pytest.mark.parametrize(
@@ -26,17 +25,3 @@ def test_rates_parse_with_their_count(text: str, rate: Rate) -> None:
 def test_bad_rates_are_improperly_configured(text: str) -> None:
     with pytest.raises(ImproperlyConfigured, match="invalid rate"):
         parse_rate(text)
-
-
-def test_rate_lists_parse_and_check_every_item() -> None:
-    assert parse_rates("anon=100/min, login=5/15m") == {"anon": "100/min", "login": "5/15m"}
-    with pytest.raises(ImproperlyConfigured):
-        parse_rates("anon=100/min,login")
-    with pytest.raises(ImproperlyConfigured):
-        parse_rates("anon=100/min,login=5/15x")
-
-
-def test_an_invalid_rate_stops_start_up() -> None:
-    result = manage("check", THROTTLE_RATES="anon=100/5fortnights")
-    assert result.returncode != 0
-    assert "ImproperlyConfigured: invalid rate '100/5fortnights'" in result.stderr

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from project.redis import get_client
+from project.redis.client import get_client
 from ratelimit import keys
 from ratelimit.scripts import sliding_window
 from ratelimit.throttles import ScopedRateThrottle
@@ -260,17 +260,9 @@ def test_malformed_login_body_is_a_400_not_a_500(rates: dict) -> None:
     assert response.json()["detail"].startswith("JSON parse error")
 
 
-DEAD = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "unix:///nonexistent/redis.sock",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
-    }
-}
-
-
 @pytest.mark.urls("tests.ratelimit.test_throttles")
-@override_settings(CACHES=DEAD, THROTTLE_FAIL_OPEN=True, THROTTLE_RATES=RATES)
+@pytest.mark.usefixtures("redis_down")
+@override_settings(THROTTLE_FAIL_OPEN=True, THROTTLE_RATES=RATES)
 def test_redis_down_fail_open_admits_and_counts() -> None:
     from ratelimit.throttles import failures
 
@@ -282,7 +274,8 @@ def test_redis_down_fail_open_admits_and_counts() -> None:
 
 
 @pytest.mark.urls("tests.ratelimit.test_throttles")
-@override_settings(CACHES=DEAD, THROTTLE_FAIL_OPEN=False, THROTTLE_RATES=RATES)
+@pytest.mark.usefixtures("redis_down")
+@override_settings(THROTTLE_FAIL_OPEN=False, THROTTLE_RATES=RATES)
 def test_redis_down_fail_closed_is_a_503() -> None:
     response = APIClient().get("/scoped/")
     assert response.status_code == 503

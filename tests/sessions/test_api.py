@@ -12,13 +12,10 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from caching.breaker import CircuitBreaker
-from caching.services import cache_service
-from project.localredis import LocalRedis
+from project.redis.local import LocalRedis
 from sessions import keys, services
 from sessions.backends.redis import SessionStore
-from tests.conftest import PASSWORD
-from tests.users.test_api import sign_in, unsafe
+from tests.clients import BrowserClient
 from users.models import User
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -29,9 +26,9 @@ def bob(make_user: Callable[..., User]) -> User:
     return make_user(username="bob")
 
 
-def device(agent: str) -> APIClient:
-    client = APIClient(enforce_csrf_checks=True, HTTP_USER_AGENT=agent)
-    sign_in(client, "bob")
+def device(agent: str) -> BrowserClient:
+    client = BrowserClient(HTTP_USER_AGENT=agent)
+    client.sign_in("bob")
     return client
 
 
@@ -59,32 +56,32 @@ def test_revoking_one_session_logs_that_device_out(bob: User) -> None:
     laptop, phone = device("laptop"), device("phone")
     listed = laptop.get("/api/auth/sessions/").json()
     phone_id = next(s["id"] for s in listed if s["user_agent"] == "phone")
-    assert unsafe(laptop, "delete", f"/api/auth/sessions/{phone_id}/").status_code == 204
+    assert laptop.unsafe("delete", f"/api/auth/sessions/{phone_id}/").status_code == 204
     assert phone.get("/api/auth/me/").status_code == 403
     assert laptop.get("/api/auth/me/").status_code == 200
-    assert unsafe(laptop, "delete", f"/api/auth/sessions/{phone_id}/").status_code == 404
+    assert laptop.unsafe("delete", f"/api/auth/sessions/{phone_id}/").status_code == 404
 
 
 def test_nobody_can_revoke_someone_elses_session(bob: User, make_user: Callable[..., User]) -> None:
     laptop = device("laptop")
     bob_id = laptop.get("/api/auth/sessions/").json()[0]["id"]
     make_user(username="mallory")
-    mallory = APIClient(enforce_csrf_checks=True)
-    sign_in(mallory, "mallory")
-    assert unsafe(mallory, "delete", f"/api/auth/sessions/{bob_id}/").status_code == 404
+    mallory = BrowserClient()
+    mallory.sign_in("mallory")
+    assert mallory.unsafe("delete", f"/api/auth/sessions/{bob_id}/").status_code == 404
     assert laptop.get("/api/auth/me/").status_code == 200
 
 
 def test_revoke_all_keeping_the_current_one(bob: User) -> None:
     laptop, phone, tablet = device("laptop"), device("phone"), device("tablet")
-    response = unsafe(laptop, "post", "/api/auth/sessions/revoke-all/", {"keep_current": True})
+    response = laptop.unsafe("post", "/api/auth/sessions/revoke-all/", {"keep_current": True})
     assert response.json() == {"revoked": 2}
     assert [c.get("/api/auth/me/").status_code for c in (laptop, phone, tablet)] == [200, 403, 403]
 
 
 def test_revoke_all_logs_out_everywhere(bob: User, redis_client: redis.Redis) -> None:
     laptop, phone = device("laptop"), device("phone")
-    assert unsafe(laptop, "post", "/api/auth/sessions/revoke-all/").json() == {"revoked": 2}
+    assert laptop.unsafe("post", "/api/auth/sessions/revoke-all/").json() == {"revoked": 2}
     assert [c.get("/api/auth/me/").status_code for c in (laptop, phone)] == [403, 403]
     assert not redis_client.exists(keys.index(bob.pk))
 
@@ -95,7 +92,7 @@ def test_a_request_in_flight_during_revoke_all_cannot_bring_its_session_back(
     laptop, phone = device("laptop"), device("phone")
     in_flight = SessionStore(phone.cookies["sessionid"].value)  # the phone's request...
     in_flight.get("_auth_user_id")  # ...has loaded its session
-    unsafe(laptop, "post", "/api/auth/sessions/revoke-all/", {"keep_current": True})
+    laptop.unsafe("post", "/api/auth/sessions/revoke-all/", {"keep_current": True})
     in_flight["cart"] = [1]  # ...and now writes to it
     with pytest.raises(UpdateError):  # Django's middleware answers 400 SessionInterrupted
         in_flight.save()
@@ -104,15 +101,14 @@ def test_a_request_in_flight_during_revoke_all_cannot_bring_its_session_back(
 
 
 def test_a_password_change_keeps_this_session_and_ends_the_others(
-    bob: User, django_capture_on_commit_callbacks: Any
+    bob: User, django_capture_on_commit_callbacks: Any, password: str
 ) -> None:
     laptop, phone = device("laptop"), device("phone")
     with django_capture_on_commit_callbacks(execute=True):  # the new hash reaches the cache
-        response = unsafe(
-            laptop,
+        response = laptop.unsafe(
             "post",
             "/api/auth/password/",
-            {"old_password": PASSWORD, "new_password": "another-Horse-battery-8"},
+            {"old_password": password, "new_password": "another-Horse-battery-8"},
         )
     assert response.status_code == 204
     assert laptop.get("/api/auth/me/").status_code == 200
@@ -122,8 +118,7 @@ def test_a_password_change_keeps_this_session_and_ends_the_others(
 
 def test_a_wrong_old_password_is_a_400(bob: User) -> None:
     laptop = device("laptop")
-    response = unsafe(
-        laptop, "post", "/api/auth/password/",
+    response = laptop.unsafe("post", "/api/auth/password/",
         {"old_password": "nope", "new_password": "another-Horse-battery-8"},
     )  # fmt: skip
     assert response.status_code == 400
@@ -180,7 +175,6 @@ def own_redis(tmp_path: Path) -> Iterator[LocalRedis]:
     """A persistent server of this test's own, to stop and restart with its data."""
     server = LocalRedis(tmp_path / "redis", persistent=True)
     server.ensure_running()
-    cache_service.breaker = CircuitBreaker()
     location = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -191,7 +185,6 @@ def own_redis(tmp_path: Path) -> Iterator[LocalRedis]:
     with override_settings(CACHES=location):
         yield server
     server.stop()
-    cache_service.breaker = CircuitBreaker()
 
 
 def test_redis_stopped_mid_session_is_a_503_and_the_cookie_survives(
@@ -209,13 +202,15 @@ def test_redis_stopped_mid_session_is_a_503_and_the_cookie_survives(
     assert laptop.get("/api/auth/me/").status_code == 200
 
 
-def test_redis_down_during_save_is_a_503_not_a_logout(bob: User, own_redis: LocalRedis) -> None:
-    csrf_client = APIClient(enforce_csrf_checks=True)
+def test_redis_down_during_save_is_a_503_not_a_logout(
+    bob: User, own_redis: LocalRedis, password: str
+) -> None:
+    csrf_client = BrowserClient()
     csrf_client.get("/api/auth/csrf/")
     own_redis.stop()
     response = csrf_client.post(
         "/api/auth/login/",
-        {"username": "bob", "password": PASSWORD},
+        {"username": "bob", "password": password},
         format="json",
         HTTP_X_CSRFTOKEN=csrf_client.cookies["csrftoken"].value,
     )

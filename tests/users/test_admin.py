@@ -9,8 +9,6 @@ from django.test import Client, override_settings
 from users.models import User
 
 # The user admin's tag inline expects its management form.
-NO_INLINE_TAGS = {"tags-TOTAL_FORMS": "0", "tags-INITIAL_FORMS": "0"}
-
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 
@@ -42,7 +40,9 @@ def test_admin_add_and_change_pages_render(
     assert b"Updated at" in page.content  # timestamps shown read-only
 
 
-def test_admin_creates_a_user_with_email(admin_client_: Client) -> None:
+def test_admin_creates_a_user_with_email(
+    admin_client_: Client, no_inline_tags: dict[str, str]
+) -> None:
     response = admin_client_.post(
         "/admin/users/user/add/",
         {
@@ -50,7 +50,7 @@ def test_admin_creates_a_user_with_email(admin_client_: Client) -> None:
             "email": "newbie@example.com",
             "full_name": "New Bie",
             "usable_password": "true",
-            **NO_INLINE_TAGS,
+            **no_inline_tags,
             "password1": "correct-Horse-battery-9",
             "password2": "correct-Horse-battery-9",
         },

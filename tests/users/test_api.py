@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models.signals import pre_save
-from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.clients import BrowserClient
 from users.models import User
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -19,35 +18,15 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 NEW_USER = {
     "username": "alice",
     "email": "alice@example.com",
-    "password": PASSWORD,
+    "password": "correct-Horse-battery-9",
     "full_name": "Alice Liddell",
 }
-
-
-def csrf(api: APIClient) -> str:
-    return api.get("/api/auth/csrf/").json()["csrfToken"]
-
-
-def sign_in(api: APIClient, username: str, password: str = PASSWORD) -> None:
-    response = api.post(
-        "/api/auth/login/",
-        {"username": username, "password": password},
-        format="json",
-        HTTP_X_CSRFTOKEN=csrf(api),
-    )
-    assert response.status_code == 200, response.content
-
-
-def unsafe(api: APIClient, method: str, path: str, data: Any = None) -> Any:
-    """Send an unsafe request the way a browser client does: with the CSRF header."""
-    token = api.cookies["csrftoken"].value
-    return getattr(api, method)(path, data, format="json", HTTP_X_CSRFTOKEN=token)
 
 
 # --- The whole journey ----------------------------------------------------------------
 
 
-def test_register_login_me_update_logout(api: APIClient) -> None:
+def test_register_login_me_update_logout(api: BrowserClient) -> None:
     created = api.post("/api/users/", NEW_USER, format="json")
     assert created.status_code == 201
     body = created.json()
@@ -55,66 +34,70 @@ def test_register_login_me_update_logout(api: APIClient) -> None:
     assert body["email"] == "alice@example.com"
     assert "password" not in body
 
-    sign_in(api, "alice")
+    api.sign_in("alice")
     me = api.get("/api/auth/me/")
     assert me.json()["email"] == "alice@example.com"
 
-    patched = unsafe(api, "patch", f"/api/users/{body['id']}/", {"full_name": "Alice L."})
+    patched = api.unsafe("patch", f"/api/users/{body['id']}/", {"full_name": "Alice L."})
     assert patched.status_code == 200
     assert User.objects.get(pk=body["id"]).full_name == "Alice L."
 
-    assert unsafe(api, "post", "/api/auth/logout/").status_code == 204
+    assert api.unsafe("post", "/api/auth/logout/").status_code == 204
     assert api.get("/api/auth/me/").status_code == 403
 
 
-def test_login_cycles_the_session_key(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_login_cycles_the_session_key(api: BrowserClient, make_user: Callable[..., User]) -> None:
     make_user(username="bob")
-    csrf(api)
+    api.csrf()
     api.cookies["sessionid"] = "attacker-chosen-key"
-    sign_in(api, "bob")
+    api.sign_in("bob")
     assert api.cookies["sessionid"].value != "attacker-chosen-key"
 
 
-def test_login_requires_the_csrf_token(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_login_requires_the_csrf_token(
+    api: BrowserClient, make_user: Callable[..., User], password: str
+) -> None:
     make_user(username="bob")
     response = api.post(
-        "/api/auth/login/", {"username": "bob", "password": PASSWORD}, format="json"
+        "/api/auth/login/", {"username": "bob", "password": password}, format="json"
     )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
 
 
 def test_logout_without_csrf_header_is_refused(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     make_user(username="bob")
-    sign_in(api, "bob")
+    api.sign_in("bob")
     assert api.post("/api/auth/logout/").status_code == 403
     assert api.get("/api/auth/me/").status_code == 200
 
 
 @pytest.mark.parametrize("password", ["wrong-password", ""])
 def test_bad_credentials_are_a_400(
-    api: APIClient, make_user: Callable[..., User], password: str
+    api: BrowserClient, make_user: Callable[..., User], password: str
 ) -> None:
     make_user(username="bob")
     response = api.post(
         "/api/auth/login/",
         {"username": "bob", "password": password},
         format="json",
-        HTTP_X_CSRFTOKEN=csrf(api),
+        HTTP_X_CSRFTOKEN=api.csrf(),
     )
     assert response.status_code == 400
     assert response.json()
 
 
-def test_inactive_user_cannot_sign_in(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_inactive_user_cannot_sign_in(
+    api: BrowserClient, make_user: Callable[..., User], password: str
+) -> None:
     make_user(username="bob", is_active=False)
     response = api.post(
         "/api/auth/login/",
-        {"username": "bob", "password": PASSWORD},
+        {"username": "bob", "password": password},
         format="json",
-        HTTP_X_CSRFTOKEN=csrf(api),
+        HTTP_X_CSRFTOKEN=api.csrf(),
     )
     assert response.status_code == 400
 
@@ -122,46 +105,48 @@ def test_inactive_user_cannot_sign_in(api: APIClient, make_user: Callable[..., U
 # --- Who may change whom --------------------------------------------------------------
 
 
-def test_patch_of_another_user_is_403(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_patch_of_another_user_is_403(api: BrowserClient, make_user: Callable[..., User]) -> None:
     make_user(username="bob")
     victim = make_user(username="carol", full_name="Carol")
-    sign_in(api, "bob")
-    response = unsafe(api, "patch", f"/api/users/{victim.pk}/", {"full_name": "pwned"})
+    api.sign_in("bob")
+    response = api.unsafe("patch", f"/api/users/{victim.pk}/", {"full_name": "pwned"})
     assert response.status_code == 403
     victim.refresh_from_db()
     assert victim.full_name == "Carol"
 
 
-def test_anonymous_patch_is_403(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_anonymous_patch_is_403(api: BrowserClient, make_user: Callable[..., User]) -> None:
     user = make_user(full_name="Carol")
     response = api.patch(f"/api/users/{user.pk}/", {"full_name": "x"}, format="json")
     assert response.status_code == 403
 
 
-def test_staff_may_change_and_delete_anyone(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_staff_may_change_and_delete_anyone(
+    api: BrowserClient, make_user: Callable[..., User]
+) -> None:
     make_user(username="staff", is_staff=True)
     user = make_user(username="carol")
-    sign_in(api, "staff")
-    assert unsafe(api, "patch", f"/api/users/{user.pk}/", {"full_name": "C"}).status_code == 200
-    assert unsafe(api, "delete", f"/api/users/{user.pk}/").status_code == 204
+    api.sign_in("staff")
+    assert api.unsafe("patch", f"/api/users/{user.pk}/", {"full_name": "C"}).status_code == 200
+    assert api.unsafe("delete", f"/api/users/{user.pk}/").status_code == 204
     assert not User.objects.filter(pk=user.pk).exists()
 
 
 def test_deleting_yourself_ends_your_session(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     user = make_user(username="bob")
-    sign_in(api, "bob")
-    assert unsafe(api, "delete", f"/api/users/{user.pk}/").status_code == 204
+    api.sign_in("bob")
+    assert api.unsafe("delete", f"/api/users/{user.pk}/").status_code == 204
     assert not User.objects.filter(pk=user.pk).exists()
     assert api.get("/api/auth/me/").status_code == 403
 
 
-def test_deleting_another_user_is_403(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_deleting_another_user_is_403(api: BrowserClient, make_user: Callable[..., User]) -> None:
     make_user(username="bob")
     other = make_user(username="carol")
-    sign_in(api, "bob")
-    assert unsafe(api, "delete", f"/api/users/{other.pk}/").status_code == 403
+    api.sign_in("bob")
+    assert api.unsafe("delete", f"/api/users/{other.pk}/").status_code == 403
     assert User.objects.filter(pk=other.pk).exists()
 
 
@@ -169,7 +154,7 @@ def test_deleting_another_user_is_403(api: APIClient, make_user: Callable[..., U
 
 
 def test_email_is_visible_only_to_self_and_staff(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     carol = make_user(username="carol")
     make_user(username="bob")
@@ -178,16 +163,16 @@ def test_email_is_visible_only_to_self_and_staff(
 
     assert "email" not in api.get(path).json()
     assert all("email" not in row for row in api.get("/api/users/").json()["results"])
-    sign_in(api, "bob")
+    api.sign_in("bob")
     assert "email" not in api.get(path).json()
 
     for viewer in ("carol", "staff"):
-        client = APIClient(enforce_csrf_checks=True)
-        sign_in(client, viewer)
+        client = BrowserClient()
+        client.sign_in(viewer)
         assert client.get(path).json()["email"] == carol.email
 
 
-def test_list_is_paginated(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_list_is_paginated(api: BrowserClient, make_user: Callable[..., User]) -> None:
     for _ in range(25):
         make_user()
     first = api.get("/api/users/").json()
@@ -201,7 +186,7 @@ def test_list_is_paginated(api: APIClient, make_user: Callable[..., User]) -> No
 
 @pytest.mark.parametrize("query", ["page=99", "page=abc", "page=0"])
 def test_a_page_out_of_range_is_a_json_404(
-    api: APIClient, make_user: Callable[..., User], query: str
+    api: BrowserClient, make_user: Callable[..., User], query: str
 ) -> None:
     make_user()
     response = api.get(f"/api/users/?{query}")
@@ -216,13 +201,13 @@ def test_a_page_out_of_range_is_a_json_404(
     "path", ["/api/users/abc/", "/api/users/999999/", "/api/users/99999999999999999999999/",
              "/api/users/-1/", "/api/users/%C2%B2/"],
 )  # fmt: skip
-def test_unknown_or_malformed_id_is_a_json_404(api: APIClient, path: str) -> None:
+def test_unknown_or_malformed_id_is_a_json_404(api: BrowserClient, path: str) -> None:
     response = api.get(path)
     assert response.status_code == 404
     assert response.json()["detail"]
 
 
-def test_malformed_json_is_a_400(api: APIClient) -> None:
+def test_malformed_json_is_a_400(api: BrowserClient) -> None:
     response = api.post(
         "/api/users/", data='{"username": "alice",', content_type="application/json"
     )
@@ -248,7 +233,7 @@ def test_malformed_json_is_a_400(api: APIClient) -> None:
     ],
 )
 def test_invalid_registration_is_a_400_naming_the_field(
-    api: APIClient, change: dict[str, Any], field: str
+    api: BrowserClient, change: dict[str, Any], field: str
 ) -> None:
     response = api.post("/api/users/", {**NEW_USER, **change}, format="json")
     assert response.status_code == 400
@@ -257,7 +242,7 @@ def test_invalid_registration_is_a_400_naming_the_field(
 
 
 @pytest.mark.parametrize("missing", ["username", "email", "password"])
-def test_missing_field_is_a_400(api: APIClient, missing: str) -> None:
+def test_missing_field_is_a_400(api: BrowserClient, missing: str) -> None:
     data = {key: value for key, value in NEW_USER.items() if key != missing}
     response = api.post("/api/users/", data, format="json")
     assert response.status_code == 400
@@ -272,7 +257,7 @@ def test_missing_field_is_a_400(api: APIClient, missing: str) -> None:
     ],
 )
 def test_duplicate_username_or_email_is_a_400(
-    api: APIClient, make_user: Callable[..., User], duplicate: dict[str, str]
+    api: BrowserClient, make_user: Callable[..., User], duplicate: dict[str, str]
 ) -> None:
     make_user(username="alice", email="alice@example.com")
     response = api.post("/api/users/", {**NEW_USER, **duplicate}, format="json")
@@ -297,7 +282,7 @@ def in_another_connection(work: Callable[[], object]) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_email_taken_between_validation_and_insert_is_a_400(api: APIClient) -> None:
+def test_email_taken_between_validation_and_insert_is_a_400(api: BrowserClient) -> None:
     """A concurrent registration commits after our checks passed: 400, not 500."""
 
     def rival_registers_first(sender: type, instance: User, **kwargs: Any) -> None:
@@ -319,10 +304,10 @@ def test_email_taken_between_validation_and_insert_is_a_400(api: APIClient) -> N
 
 @pytest.mark.django_db(transaction=True)
 def test_email_taken_between_validation_and_update_leaves_the_row(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     user = make_user(username="bob", email="bob@example.com")
-    sign_in(api, "bob")
+    api.sign_in("bob")
 
     def rival_takes_the_email(sender: type, instance: User, **kwargs: Any) -> None:
         if instance.pk == user.pk:
@@ -333,8 +318,8 @@ def test_email_taken_between_validation_and_update_leaves_the_row(
 
     pre_save.connect(rival_takes_the_email, sender=User)
     try:
-        response = unsafe(
-            api, "patch", f"/api/users/{user.pk}/", {"email": "new@example.com", "full_name": "B"}
+        response = api.unsafe(
+            "patch", f"/api/users/{user.pk}/", {"email": "new@example.com", "full_name": "B"}
         )
     finally:
         pre_save.disconnect(rival_takes_the_email, sender=User)
@@ -345,23 +330,23 @@ def test_email_taken_between_validation_and_update_leaves_the_row(
 
 
 def test_changing_email_to_a_taken_one_is_a_400(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     user = make_user(username="bob")
     make_user(username="carol", email="carol@example.com")
-    sign_in(api, "bob")
-    response = unsafe(api, "patch", f"/api/users/{user.pk}/", {"email": "CAROL@example.com"})
+    api.sign_in("bob")
+    response = api.unsafe("patch", f"/api/users/{user.pk}/", {"email": "CAROL@example.com"})
     assert response.status_code == 400
     assert "email" in response.json()
 
 
 def test_keeping_your_own_email_is_not_a_duplicate(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     user = make_user(username="bob", email="bob@example.com")
-    sign_in(api, "bob")
-    response = unsafe(
-        api, "put", f"/api/users/{user.pk}/", {"username": "bob", "email": "bob@example.com"}
+    api.sign_in("bob")
+    response = api.unsafe(
+        "put", f"/api/users/{user.pk}/", {"username": "bob", "email": "bob@example.com"}
     )
     assert response.status_code == 200
 
@@ -372,10 +357,10 @@ def test_keeping_your_own_email_is_not_a_duplicate(
      ("post", "/api/health/")],
 )  # fmt: skip
 def test_wrong_method_is_a_json_405(
-    api: APIClient, make_user: Callable[..., User], method: str, path: str
+    api: BrowserClient, make_user: Callable[..., User], method: str, path: str
 ) -> None:
     make_user(username="bob")
-    sign_in(api, "bob")
-    response = unsafe(api, method, path)
+    api.sign_in("bob")
+    response = api.unsafe(method, path)
     assert response.status_code == 405
     assert "not allowed" in response.json()["detail"]

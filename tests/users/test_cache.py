@@ -7,30 +7,11 @@ from typing import Any
 
 import pytest
 import redis
-from django.test import override_settings
-from rest_framework.test import APIClient
 
-from caching.breaker import CircuitBreaker
-from caching.services import cache_service
-from tests.users.test_admin import NO_INLINE_TAGS
-from tests.users.test_api import sign_in, unsafe
+from tests.clients import BrowserClient
 from users.models import User
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
-
-DEAD_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "unix:///nonexistent/redis.sock",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
-    }
-}
-
-
-@pytest.fixture(autouse=True)
-def closed_breaker() -> None:
-    cache_service.breaker = CircuitBreaker()
-    cache_service._generation_bump_pending = False
 
 
 @pytest.fixture
@@ -39,7 +20,7 @@ def commits(django_capture_on_commit_callbacks: Any) -> Any:
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def test_detail_is_a_miss_then_a_hit(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_detail_is_a_miss_then_a_hit(api: BrowserClient, make_user: Callable[..., User]) -> None:
     user = make_user(full_name="Carol")
     first = api.get(f"/api/users/{user.pk}/")
     second = api.get(f"/api/users/{user.pk}/")
@@ -50,28 +31,28 @@ def test_detail_is_a_miss_then_a_hit(api: APIClient, make_user: Callable[..., Us
 
 
 def test_a_hit_shows_email_only_to_self_and_staff(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     carol = make_user(username="carol")
     api.get(f"/api/users/{carol.pk}/")  # cached with every field
     anonymous = api.get(f"/api/users/{carol.pk}/")
     assert anonymous["X-Cache"] == "HIT"
     assert "email" not in anonymous.json()
-    sign_in(api, "carol")
+    api.sign_in("carol")
     own = api.get(f"/api/users/{carol.pk}/")
     assert own["X-Cache"] == "HIT"
     assert own.json()["email"] == carol.email
 
 
 def test_an_api_patch_is_visible_on_the_next_read(
-    api: APIClient, make_user: Callable[..., User], commits: Any
+    api: BrowserClient, make_user: Callable[..., User], commits: Any
 ) -> None:
     user = make_user(username="bob")
-    sign_in(api, "bob")
+    api.sign_in("bob")
     api.get(f"/api/users/{user.pk}/")
     with commits():
         assert (
-            unsafe(api, "patch", f"/api/users/{user.pk}/", {"full_name": "New"}).status_code == 200
+            api.unsafe("patch", f"/api/users/{user.pk}/", {"full_name": "New"}).status_code == 200
         )
     after = api.get(f"/api/users/{user.pk}/")
     assert (after["X-Cache"], after.json()["full_name"]) == ("HIT", "New")
@@ -79,7 +60,7 @@ def test_an_api_patch_is_visible_on_the_next_read(
 
 @pytest.mark.parametrize("path", ["detail", "list"])
 def test_shell_save_and_delete_are_visible_on_the_next_read(
-    api: APIClient, make_user: Callable[..., User], commits: Any, path: str
+    api: BrowserClient, make_user: Callable[..., User], commits: Any, path: str
 ) -> None:
     user = make_user(full_name="Before")
     url = f"/api/users/{user.pk}/" if path == "detail" else "/api/users/"
@@ -99,7 +80,11 @@ def test_shell_save_and_delete_are_visible_on_the_next_read(
 
 
 def test_admin_change_is_visible_on_the_next_read(
-    api: APIClient, make_user: Callable[..., User], commits: Any, client: Any
+    api: BrowserClient,
+    make_user: Callable[..., User],
+    commits: Any,
+    client: Any,
+    no_inline_tags: dict[str, str],
 ) -> None:
     client.force_login(make_user(username="root", is_staff=True, is_superuser=True))
     user = make_user(username="carol", email="carol@example.com")
@@ -110,14 +95,14 @@ def test_admin_change_is_visible_on_the_next_read(
             f"/admin/users/user/{user.pk}/change/",
             {"username": "carol", "email": "carol@example.com", "full_name": "Via Admin",
              "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-             **NO_INLINE_TAGS},
+             **no_inline_tags},
         )  # fmt: skip
     assert response.status_code == 302, response.content
     assert api.get(f"/api/users/{user.pk}/").json()["full_name"] == "Via Admin"
     assert "Via Admin" in [row["full_name"] for row in api.get("/api/users/").json()["results"]]
 
 
-def test_list_pages_are_cached_per_page(api: APIClient, make_user: Callable[..., User]) -> None:
+def test_list_pages_are_cached_per_page(api: BrowserClient, make_user: Callable[..., User]) -> None:
     for _ in range(3):
         make_user()
     assert api.get("/api/users/?page_size=2")["X-Cache"] == "MISS"
@@ -128,9 +113,9 @@ def test_list_pages_are_cached_per_page(api: APIClient, make_user: Callable[...,
     assert api.get("/api/users/?page=7").status_code == 404
 
 
-@override_settings(CACHES=DEAD_REDIS)
+@pytest.mark.usefixtures("redis_down")
 def test_redis_down_serves_from_the_database(
-    api: APIClient, make_user: Callable[..., User]
+    api: BrowserClient, make_user: Callable[..., User]
 ) -> None:
     user = make_user(full_name="Carol")
     detail = api.get(f"/api/users/{user.pk}/")
@@ -141,10 +126,10 @@ def test_redis_down_serves_from_the_database(
 
 
 def test_a_signed_in_cached_read_runs_no_sql(
-    api: APIClient, make_user: Callable[..., User], django_assert_num_queries: Any
+    api: BrowserClient, make_user: Callable[..., User], django_assert_num_queries: Any
 ) -> None:
     user = make_user(username="bob")
-    sign_in(api, "bob")
+    api.sign_in("bob")
     api.get(f"/api/users/{user.pk}/")
     api.get("/api/auth/me/")
     with django_assert_num_queries(0):
@@ -156,10 +141,10 @@ def test_a_signed_in_cached_read_runs_no_sql(
 
 
 def test_a_password_change_ends_other_sessions(
-    api: APIClient, make_user: Callable[..., User], commits: Any
+    api: BrowserClient, make_user: Callable[..., User], commits: Any
 ) -> None:
     user = make_user(username="bob")
-    sign_in(api, "bob")
+    api.sign_in("bob")
     assert api.get("/api/auth/me/").status_code == 200  # auth snapshot now cached
     with commits():
         user.set_password("another-Horse-battery-8")
@@ -168,10 +153,10 @@ def test_a_password_change_ends_other_sessions(
 
 
 def test_a_deactivated_user_is_signed_out(
-    api: APIClient, make_user: Callable[..., User], commits: Any
+    api: BrowserClient, make_user: Callable[..., User], commits: Any
 ) -> None:
     user = make_user(username="bob")
-    sign_in(api, "bob")
+    api.sign_in("bob")
     assert api.get("/api/auth/me/").status_code == 200
     with commits():
         user.is_active = False
@@ -180,10 +165,10 @@ def test_a_deactivated_user_is_signed_out(
 
 
 def test_redis_never_holds_the_password_hash_or_pickle(
-    api: APIClient, make_user: Callable[..., User], redis_client: redis.Redis
+    api: BrowserClient, make_user: Callable[..., User], redis_client: redis.Redis
 ) -> None:
     user = make_user(username="bob")
-    sign_in(api, "bob")
+    api.sign_in("bob")
     api.get(f"/api/users/{user.pk}/")
     api.get("/api/users/")
     api.get("/api/auth/me/")

@@ -11,7 +11,7 @@ import redis
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from tests.users.test_api import sign_in, unsafe
+from tests.clients import BrowserClient
 from users import keys, leaderboard, searches
 from users.models import User
 
@@ -19,10 +19,10 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 
 @pytest.fixture
-def bob(make_user: Callable[..., User]) -> APIClient:
+def bob(make_user: Callable[..., User]) -> BrowserClient:
     make_user(username="bob")
-    client = APIClient(enforce_csrf_checks=True)
-    sign_in(client, "bob")
+    client = BrowserClient()
+    client.sign_in("bob")
     return client
 
 
@@ -30,10 +30,10 @@ def bob(make_user: Callable[..., User]) -> APIClient:
 
 
 def test_searches_are_newest_first_distinct_and_at_most_ten(
-    bob: APIClient, redis_client: redis.Redis
+    bob: BrowserClient, redis_client: redis.Redis
 ) -> None:
     for q in ["a", "b", "a", *[f"q{i}" for i in range(12)], "  b  "]:
-        response = unsafe(bob, "post", "/api/me/searches/", {"q": q})
+        response = bob.unsafe("post", "/api/me/searches/", {"q": q})
         assert response.status_code == 200
     listed = bob.get("/api/me/searches/").json()["searches"]
     assert listed == ["b", "q11", "q10", "q9", "q8", "q7", "q6", "q5", "q4", "q3"]
@@ -42,8 +42,8 @@ def test_searches_are_newest_first_distinct_and_at_most_ten(
 
 
 @pytest.mark.parametrize("q", ["", "   ", "x" * 201, None, ["a"], {"q": 1}])
-def test_bad_searches_are_a_400(bob: APIClient, q: Any) -> None:
-    response = unsafe(bob, "post", "/api/me/searches/", {"q": q})
+def test_bad_searches_are_a_400(bob: BrowserClient, q: Any) -> None:
+    response = bob.unsafe("post", "/api/me/searches/", {"q": q})
     assert response.status_code == 400
     assert "q" in response.json()
 
@@ -74,18 +74,18 @@ def test_concurrent_pushes_keep_ten_distinct(redis_client: redis.Redis) -> None:
 # --- Tags ----------------------------------------------------------------------------
 
 
-def tags_of(client: APIClient, user_id: int) -> list[str]:
+def tags_of(client: BrowserClient, user_id: int) -> list[str]:
     return client.get(f"/api/users/{user_id}/tags/").json()["tags"]
 
 
 def test_tags_round_trip_and_index(
-    bob: APIClient, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+    bob: BrowserClient, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
 ) -> None:
     me = User.objects.get(username="bob")
     other = make_user(username="carol")
     with django_capture_on_commit_callbacks(execute=True):
-        put = unsafe(
-            bob, "put", f"/api/users/{me.pk}/tags/", {"tags": ["python", "redis", "python"]}
+        put = bob.unsafe(
+            "put", f"/api/users/{me.pk}/tags/", {"tags": ["python", "redis", "python"]}
         )
         other.tags.create(tag="redis")
     assert put.json() == {"tags": ["python", "redis"]}
@@ -97,7 +97,7 @@ def test_tags_round_trip_and_index(
     union = bob.get(f"/api/tags/common/?any={me.pk},{other.pk}").json()
     assert union["tags"] == ["python", "redis"]
     with django_capture_on_commit_callbacks(execute=True):
-        unsafe(bob, "put", f"/api/users/{me.pk}/tags/", {"tags": ["django"]})
+        bob.unsafe("put", f"/api/users/{me.pk}/tags/", {"tags": ["django"]})
     assert bob.get("/api/tags/redis/users/").json()["users"] == [other.pk]
 
 
@@ -105,16 +105,18 @@ def test_tags_round_trip_and_index(
     "tags",
     [["Python"], ["has space"], ["-x"], ["x" * 33], "python", [1], [f"t{i}" for i in range(21)]],
 )
-def test_bad_tags_are_a_400(bob: APIClient, tags: Any) -> None:
+def test_bad_tags_are_a_400(bob: BrowserClient, tags: Any) -> None:
     me = User.objects.get(username="bob")
-    response = unsafe(bob, "put", f"/api/users/{me.pk}/tags/", {"tags": tags})
+    response = bob.unsafe("put", f"/api/users/{me.pk}/tags/", {"tags": tags})
     assert response.status_code == 400
     assert tags_of(bob, me.pk) == []
 
 
-def test_only_the_user_or_staff_change_tags(bob: APIClient, make_user: Callable[..., User]) -> None:
+def test_only_the_user_or_staff_change_tags(
+    bob: BrowserClient, make_user: Callable[..., User]
+) -> None:
     other = make_user(username="carol")
-    assert unsafe(bob, "put", f"/api/users/{other.pk}/tags/", {"tags": ["x"]}).status_code == 403
+    assert bob.unsafe("put", f"/api/users/{other.pk}/tags/", {"tags": ["x"]}).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -154,20 +156,20 @@ def test_rebuild_gives_the_same_tag_index(
 
 
 @pytest.fixture
-def staff(make_user: Callable[..., User]) -> APIClient:
+def staff(make_user: Callable[..., User]) -> BrowserClient:
     make_user(username="root", is_staff=True)
-    client = APIClient(enforce_csrf_checks=True)
-    sign_in(client, "root")
+    client = BrowserClient()
+    client.sign_in("root")
     return client
 
 
 def test_points_build_the_leaderboard(
-    staff: APIClient, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+    staff: BrowserClient, make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
 ) -> None:
     a, b, c = make_user(username="a"), make_user(username="b"), make_user(username="c")
     with django_capture_on_commit_callbacks(execute=True):
         for user, delta in ((a, 5), (b, 7), (c, 7), (a, -1)):
-            response = unsafe(staff, "post", f"/api/users/{user.pk}/points/", {"delta": delta})
+            response = staff.unsafe("post", f"/api/users/{user.pk}/points/", {"delta": delta})
             assert response.status_code == 200
     assert response.json() == {"user_id": a.pk, "points": 4}
     board = staff.get("/api/leaderboard/?limit=3").json()["results"]
@@ -191,15 +193,17 @@ def test_index_updates_applied_in_any_order_agree(
     assert leaderboard.standing(user.pk).points == 7
 
 
-def test_points_are_for_staff(bob: APIClient) -> None:
+def test_points_are_for_staff(bob: BrowserClient) -> None:
     me = User.objects.get(username="bob")
-    assert unsafe(bob, "post", f"/api/users/{me.pk}/points/", {"delta": 5}).status_code == 403
+    assert bob.unsafe("post", f"/api/users/{me.pk}/points/", {"delta": 5}).status_code == 403
 
 
 @pytest.mark.parametrize("delta", ["x", 1.5, True, None, 10**7, ""])
-def test_bad_deltas_are_a_400(staff: APIClient, make_user: Callable[..., User], delta: Any) -> None:
+def test_bad_deltas_are_a_400(
+    staff: BrowserClient, make_user: Callable[..., User], delta: Any
+) -> None:
     user = make_user()
-    response = unsafe(staff, "post", f"/api/users/{user.pk}/points/", {"delta": delta})
+    response = staff.unsafe("post", f"/api/users/{user.pk}/points/", {"delta": delta})
     assert response.status_code == 400
     assert User.objects.get(pk=user.pk).points == 0
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from caching.locks import FencedOutError, LockNotAcquiredError
+from project.locks.lock import FencedOutError, LockNotAcquiredError
 from users import counters
 
 

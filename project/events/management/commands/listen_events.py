@@ -1,0 +1,43 @@
+"""``manage.py listen_events``: dispatch events to handlers until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from project.events.consumer import StreamConsumer
+from project.events.listener import Listener
+
+
+class Command(BaseCommand):
+    help = (
+        "Listen to event channels (pub/sub, at most once) or, with --stream, read a topic's "
+        "stream through a consumer group (at least once). Stops cleanly on SIGTERM/Ctrl-C."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--topic", action="append", help="topic (repeatable); default EVENTS_TOPICS"
+        )
+        parser.add_argument("--stream", action="store_true", help="read the stream, at least once")
+        parser.add_argument("--group", default="listeners", help="consumer group (--stream)")
+        parser.add_argument("--consumer", help="consumer name (--stream); default host-pid")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        topics = options["topic"] or settings.EVENTS_TOPICS
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        if options["stream"]:
+            if len(topics) != 1:
+                self.stderr.write("--stream reads one topic: pass one --topic")
+                raise SystemExit(2)
+            StreamConsumer(
+                topics[0], group=options["group"], consumer=options["consumer"], stop=stop
+            ).run()
+        else:
+            Listener(topics, stop=stop).run()

@@ -1,0 +1,86 @@
+"""Publishing: every event goes two ways in one pipelined round trip.
+
+``PUBLISH`` on a prefixed pub/sub channel (at most once: fast, lost by a subscriber that is
+away or too slow) and ``XADD`` to a prefixed, capped Stream (at least once through a
+consumer group, see ``project/events/consumer.py``). Publishing never fails the request: a
+short timeout, a circuit breaker, and what could not be sent waits in a bounded in-process
+outbox, sent before the next event and counted and logged if it overflows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, deque
+
+from django.conf import settings
+from django.db import transaction
+from redis import RedisError
+from redis.cluster import RedisCluster
+
+from project.events import keys
+from project.events.envelope import Event
+from project.redis.breaker import CircuitBreaker
+from project.redis.client import get_client
+
+logger = logging.getLogger("project.events")
+
+OUTBOX_SIZE = 1000
+
+stats: Counter[str] = Counter()  # published, deferred, dropped, ...
+
+
+class Publisher:
+    def __init__(self, *, breaker: CircuitBreaker | None = None) -> None:
+        self.breaker = breaker or CircuitBreaker()
+        self._outbox: deque[tuple[str, Event]] = deque()
+        self._lock = threading.Lock()
+
+    def publish(self, topic: str, event: Event) -> bool:
+        """Send now (with whatever waited in the outbox); never raises."""
+        with self._lock:
+            self._outbox.append((topic, event))
+            if len(self._outbox) > OUTBOX_SIZE:
+                _, lost = self._outbox.popleft()
+                stats["dropped"] += 1
+                logger.error("events: outbox full, dropped %s %s", lost.type, lost.id)
+            if not self.breaker.allow():
+                stats["deferred"] += 1
+                return False
+            batch = list(self._outbox)
+            try:
+                client = get_client()
+                # One round trip; a cluster pipeline refuses PUBLISH, so there it is per event.
+                pipe = client if isinstance(client, RedisCluster) else client.pipeline(False)
+                for queued_topic, queued in batch:
+                    payload = queued.to_json()
+                    pipe.publish(keys.channel(queued_topic), payload)
+                    pipe.xadd(
+                        keys.stream(queued_topic), {"event": payload},
+                        maxlen=settings.EVENTS_STREAM_MAXLEN, approximate=True,
+                    )  # fmt: skip
+                if pipe is not client:
+                    pipe.execute()
+            except RedisError as exc:
+                self.breaker.failure()
+                stats["deferred"] += 1
+                logger.warning(
+                    "events: Redis unavailable, %d event(s) wait in the outbox: %s",
+                    len(self._outbox), exc,
+                )  # fmt: skip
+                return False
+            self.breaker.success()
+            self._outbox.clear()
+            stats["published"] += len(batch)
+            return True
+
+    def pending(self) -> int:
+        return len(self._outbox)
+
+
+publisher = Publisher()
+
+
+def publish_on_commit(topic: str, event: Event, *, using: str | None = None) -> None:
+    """Publish once the current transaction commits; nothing for a rollback."""
+    transaction.on_commit(lambda: publisher.publish(topic, event), using=using)

@@ -1,0 +1,59 @@
+"""Errors as API clients need them: JSON with a ``detail`` under ``/api/``, HTML for browsers.
+
+``api_exception_handler`` is DRF's, plus ``Retry-After`` and the throttle's ``wait``; the
+views below are Django's 404, 500 and CSRF failure pages (``handler404``, ``handler500``,
+``CSRF_FAILURE_VIEW``) answering JSON to API clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.csrf import csrf_failure as django_csrf_failure
+from rest_framework.exceptions import Throttled
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Throttled) and exc.wait is not None:
+        response.data["wait"] = exc.wait  # seconds, as in Retry-After
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") and "text/html" not in request.headers.get("Accept", "")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON 404 for API clients (an unknown path or a malformed id), HTML for browsers."""
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """JSON 403 for API clients whose unsafe request lacks a valid CSRF token."""
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "detail": f"CSRF failed: {reason}. Fetch /api/auth/csrf/ and send its token "
+                "in the X-CSRFToken header."
+            },
+            status=403,
+        )
+    return django_csrf_failure(request, reason)

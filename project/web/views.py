@@ -1,0 +1,91 @@
+"""Project-wide views: the API root and health."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from redis import Redis, RedisError
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from project.redis.client import get_client
+
+logger = logging.getLogger(__name__)
+
+# Route names listed by the API root, in the order a newcomer would try them.
+API_ROOT_ROUTES = {
+    "users": "user-list",
+    "csrf": "auth-csrf",
+    "login": "auth-login",
+    "logout": "auth-logout",
+    "me": "auth-me",
+    "sessions": "auth-sessions",
+    "searches": "me-searches",
+    "leaderboard": "leaderboard",
+    "common_tags": "tags-common",
+    "health": "health",
+    "cache_stats": "cache-stats",
+    "schema": "schema",
+    "docs": "docs",
+}
+
+
+class ApiRootView(APIView):
+    """The entry point of the API: every endpoint, browsable in a web browser."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {name: reverse(route, request=request) for name, route in API_ROOT_ROUTES.items()}
+        )
+
+
+class HealthView(APIView):
+    """Report whether Redis and the database answer: 200 when both do, else 503."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type] = []  # load balancers poll it
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): inline_serializer(
+                "Health", {"redis": serializers.CharField(), "database": serializers.CharField()}
+            ),
+            (503, "application/json"): inline_serializer(
+                "HealthFailing",
+                {"redis": serializers.CharField(), "database": serializers.CharField()},
+            ),
+        }
+    )
+    def get(self, request: Request) -> Response:
+        status = {"redis": _check_redis(), "database": _check_database()}
+        healthy = all(value == "ok" for value in status.values())
+        return Response(status, status=200 if healthy else 503)
+
+
+def _check_redis(client: Redis | None = None) -> str:
+    try:
+        (client or get_client()).ping()
+    except RedisError as exc:
+        logger.warning("health: redis unavailable: %s", exc)
+        return f"unavailable ({type(exc).__name__})"
+    return "ok"
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logger.warning("health: database unavailable: %s", exc)
+        return f"unavailable ({type(exc).__name__})"
+    return "ok"

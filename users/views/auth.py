@@ -1,0 +1,112 @@
+"""``/api/auth/``: CSRF token, sign-in and sign-out, the signed-in user, password change.
+(The session list lives in the ``sessions`` app, mounted under the same prefix.)"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema
+from redis import RedisError
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ratelimit.throttles import LoginIPThrottle, LoginUsernameThrottle
+from sessions.services import revoke_all
+from users import counters, selectors
+from users.models import User
+from users.serializers import (
+    CsrfSerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    UserSerializer,
+)
+
+logger = logging.getLogger("users")
+
+
+class CsrfView(APIView):
+    """Set the ``csrftoken`` cookie and return the token for the ``X-CSRFToken`` header."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=CsrfSerializer)
+    @method_decorator(ensure_csrf_cookie)
+    def get(self, request: Request) -> Response:
+        return Response({"csrfToken": get_token(request)})
+
+
+class LoginView(APIView):
+    """Sign in with a username and password; the session cookie comes back."""
+
+    permission_classes = [AllowAny]
+    # Scope "login" of THROTTLE_RATES, counted per client address and per username tried.
+    throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
+
+    # DRF checks CSRF only for authenticated sessions; a login form needs it too (login CSRF).
+    @extend_schema(request=LoginSerializer, responses=UserSerializer)
+    @method_decorator(csrf_protect)
+    def post(self, request: Request) -> Response:
+        credentials = LoginSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(request, **credentials.validated_data)
+        if user is None:
+            return Response(
+                {"detail": "Invalid username or password."}, status=status.HTTP_400_BAD_REQUEST
+            )
+        login(request, user)  # cycles the session key: no fixation
+        try:
+            counters.count_login(user.pk)
+        except RedisError as exc:
+            logger.warning("login of %d not counted, Redis unavailable: %s", user.pk, exc)
+        return Response(selectors.account(user, viewer=request))
+
+
+class LogoutView(APIView):
+    """End the current session."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """Change my password: this session stays signed in, every other one is logged out."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        # request.user may be the cache's read-only snapshot: change the row itself.
+        user = User.objects.get(pk=request.user.pk)
+        request.user = user
+        change = PasswordChangeSerializer(data=request.data, context={"request": request})
+        change.is_valid(raise_exception=True)
+        user.set_password(change.validated_data["new_password"])
+        user.save()
+        update_session_auth_hash(request, user)  # cycles this session's key, keeps it
+        revoke_all(user_id=str(user.pk), except_key=request.session.session_key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """The signed-in user, email included, with the live counts."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        shown = selectors.cached_account(request.user.pk, viewer=request)
+        if shown is None:  # deleted since this request signed in
+            raise NotFound("No user with this id.")
+        return Response(shown)
