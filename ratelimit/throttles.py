@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is half-
 
 logger = logging.getLogger("ratelimit")
 
-# Redis failures seen by this process, by scope (DESIGN §7: logged and counted).
+# Redis failures seen by this process, by scope: logged and counted.
 failures: Counter[str] = Counter()
 
 

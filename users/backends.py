@@ -1,4 +1,4 @@
-"""Authentication that serves ``request.user`` from the cache (DESIGN §9).
+"""Authentication that serves ``request.user`` from the cache (docs/caching.md).
 
 Django's ``ModelBackend.get_user`` queries the user row on every request, which alone
 erases what the cache saves on a signed-in read. This backend reads the user's ``auth``

@@ -36,7 +36,7 @@ def member(user_id: int) -> str:
     return f"{user_id:012d}"
 
 
-def add_points(user_id: int, delta: int) -> int:
+def add_points(*, user_id: int, delta: int) -> int:
     """Add ``delta`` to the user's points; returns the new total. The board follows on commit."""
     with transaction.atomic():
         cached_users.bulk_update(User.objects.filter(pk=user_id), points=F("points") + delta)

@@ -11,7 +11,7 @@ LIMIT = 10
 IDLE_TTL = 30 * 24 * 3600  # forgotten after 30 days without a search
 
 
-def push(user_id: int, query: str, *, client: Redis | None = None) -> list[str]:
+def push(*, user_id: int, query: str, client: Redis | None = None) -> list[str]:
     """Record ``query`` (already validated) and return the list, in one atomic step."""
     key = keys.searches(user_id)
     pipe = (client or get_client()).pipeline(transaction=True)  # MULTI/EXEC: one key, one slot

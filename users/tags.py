@@ -24,7 +24,7 @@ def tags_of(user: User) -> list[str]:
     return list(user.tags.values_list("tag", flat=True))
 
 
-def set_tags(user: User, tags: Iterable[str]) -> list[str]:
+def set_tags(*, user: User, tags: Iterable[str]) -> list[str]:
     """Replace the user's tags (validated slugs); the index follows on commit."""
     wanted = sorted(set(tags))
     with transaction.atomic():
@@ -79,7 +79,7 @@ def combined(user_ids: list[int], *, union: bool, client: Redis | None = None) -
 
 def rebuild(*, client: Redis | None = None) -> int:
     """Rebuild the tag index from the database; returns the number of tag rows indexed.
-    Admin tooling: it SCANs for the old tag sets (DESIGN §6 allows SCAN only here)."""
+    Admin tooling, the only place the project SCANs (never KEYS): it finds the old tag sets."""
     client = client or get_client()
     for key in client.scan_iter(match=keys.tag_users_pattern(), count=500):
         client.delete(key)

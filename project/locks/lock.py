@@ -1,4 +1,4 @@
-"""A Redis lock that is safe to build on (docs/locks.md).
+"""A Redis lock that is safe to build on (docs/structures.md, The lock).
 
 - Always a TTL: a holder that crashes cannot deadlock everyone.
 - An owner token: release and extend compare it atomically (a Lua script), so a holder

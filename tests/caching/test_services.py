@@ -86,7 +86,9 @@ def test_a_deletion_tombstone_refuses_older_writes(service: CacheService, loader
     assert (result.value, result.status) == (None, "MISS")
 
 
-def test_sixteen_concurrent_misses_run_the_loader_once(service: CacheService, loader: Any) -> None:
+def test_sixteen_concurrent_misses_run_the_loader_once(
+    service: CacheService, loader: Any, together: Any
+) -> None:
     readers = 16
     all_waiting = threading.Event()
     waits = 0
@@ -104,18 +106,7 @@ def test_sixteen_concurrent_misses_run_the_loader_once(service: CacheService, lo
     service.wait_max = 10.0
     # The lease holder's load takes until every other reader is waiting for it.
     load = loader({"name": "v1"}, hook=lambda: all_waiting.wait(timeout=10))
-    start = threading.Barrier(readers)
-    results = []
-
-    def read() -> None:
-        start.wait()
-        results.append(service.get(KEY, load, ttl=60))
-
-    threads = [threading.Thread(target=read) for _ in range(readers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = together(readers, lambda _: service.get(KEY, load, ttl=60))
 
     assert all_waiting.is_set()
     assert load.calls == 1

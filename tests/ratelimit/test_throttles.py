@@ -28,27 +28,6 @@ pytestmark = pytest.mark.redis
 KEY = keys.window("test", "ip4-192.0.2.1")
 
 
-def attempt_all(attempts: int, threads: int, check: Callable[[], bool]) -> int:
-    """``attempts`` checks from ``threads`` threads released at once; how many passed."""
-    barrier = threading.Barrier(threads)
-    admitted = []
-    lock = threading.Lock()
-
-    def worker(share: int) -> None:
-        barrier.wait()
-        passed = sum(check() for _ in range(share))
-        with lock:
-            admitted.append(passed)
-
-    shares = [attempts // threads + (i < attempts % threads) for i in range(threads)]
-    pool = [threading.Thread(target=worker, args=(share,)) for share in shares]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return sum(admitted)
-
-
 def check_once(limit: int = 100, window: int = 60) -> bool:
     return sliding_window(
         get_client(),
@@ -59,32 +38,26 @@ def check_once(limit: int = 100, window: int = 60) -> bool:
     ).admitted
 
 
-def test_exactly_the_limit_of_1000_attempts_at_32_threads(redis_client: redis.Redis) -> None:
-    assert attempt_all(1000, 32, check_once) == 100
+def test_exactly_the_limit_of_1000_attempts_at_32_threads(
+    redis_client: redis.Redis, together: Any
+) -> None:
+    shares = [1000 // 32 + (i < 1000 % 32) for i in range(32)]  # 1000 attempts in all
+    admitted = together(32, lambda i: sum(check_once() for _ in range(shares[i])))
+    assert sum(admitted) == 100
     assert redis_client.zcard(KEY) == 100  # refused attempts are not recorded
     assert 0 < redis_client.pttl(KEY) <= 60_000  # the key expires with its window
 
 
-def _process(barrier: Any, results: Any) -> None:  # runs in a forked child
+def _process(barrier: Any, results: Any, together: Any) -> None:  # runs in a forked child
     from django.db import connections
 
     connections.close_all()
-    local = threading.Barrier(8)
-
-    def worker() -> None:
-        local.wait()
-        passed = sum(check_once(limit=50) for _ in range(25))
+    barrier.wait()
+    for passed in together(8, lambda _: sum(check_once(limit=50) for _ in range(25))):
         results.put(passed)
 
-    barrier.wait()
-    pool = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
 
-
-def test_exactly_the_limit_across_four_processes(redis_client: redis.Redis) -> None:
+def test_exactly_the_limit_across_four_processes(redis_client: redis.Redis, together: Any) -> None:
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(4), ctx.Queue()
     client = get_client()  # children must not share our sockets
@@ -92,7 +65,8 @@ def test_exactly_the_limit_across_four_processes(redis_client: redis.Redis) -> N
         client.disconnect_connection_pools()
     else:
         client.connection_pool.disconnect()
-    children = [ctx.Process(target=_process, args=(barrier, results)) for _ in range(4)]
+    # A forked child gets its arguments by memory, not pickled: the fixture's function too.
+    children = [ctx.Process(target=_process, args=(barrier, results, together)) for _ in range(4)]
     for child in children:
         child.start()
     admitted = sum(results.get(timeout=60) for _ in range(32))

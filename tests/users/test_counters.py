@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,20 +30,9 @@ def stored(user: User) -> tuple[int, int]:
 
 
 @pytest.mark.django_db
-def test_concurrent_increments_all_arrive(make_user: Callable[..., User]) -> None:
+def test_concurrent_increments_all_arrive(make_user: Callable[..., User], together: Any) -> None:
     user = make_user()
-    start = threading.Barrier(16)
-
-    def count() -> None:
-        start.wait()
-        for _ in range(100):
-            counters.count_view(user.pk)
-
-    threads = [threading.Thread(target=count) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(16, lambda _: [counters.count_view(user.pk) for _ in range(100)])
     assert counters.pending(user.pk).views == 1600
     assert counters.flush().increments == 1600
     assert stored(user) == (1600, 0)
@@ -89,28 +77,21 @@ def test_a_flusher_killed_after_its_commit_counts_nothing_twice(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_flushers_never_double_apply(make_user: Callable[..., User]) -> None:
+def test_two_flushers_never_double_apply(make_user: Callable[..., User], together: Any) -> None:
     users = [make_user() for _ in range(3)]
     for user in users:
         for _ in range(10):
             counters.count_view(user.pk)
-    start = threading.Barrier(2)
-    results: list[Any] = []
 
-    def flush() -> None:
-        start.wait()
+    def flush(_: int) -> counters.FlushResult:
         try:
-            results.append(counters.flush(lock_timeout=10))
+            return counters.flush(lock_timeout=10)
         finally:
             from django.db import connection
 
             connection.close()
 
-    threads = [threading.Thread(target=flush) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = together(2, flush)
     assert sorted(r.increments for r in results) == [0, 30]
     assert [stored(u)[0] for u in users] == [10, 10, 10]
     assert CounterFlush.objects.count() == 1

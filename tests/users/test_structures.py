@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -52,19 +51,12 @@ def test_searches_need_a_signed_in_user() -> None:
     assert APIClient().get("/api/me/searches/").status_code == 403
 
 
-def test_concurrent_pushes_keep_ten_distinct(redis_client: redis.Redis) -> None:
-    start = threading.Barrier(16)
-
+def test_concurrent_pushes_keep_ten_distinct(redis_client: redis.Redis, together: Any) -> None:
     def push(worker: int) -> None:
-        start.wait()
         for i in range(20):
-            searches.push(7, f"q{(worker + i) % 15}")
+            searches.push(user_id=7, query=f"q{(worker + i) % 15}")
 
-    threads = [threading.Thread(target=push, args=(w,)) for w in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(16, push)
     final = searches.recent(7)
     assert len(final) == 10
     assert len(set(final)) == 10
@@ -137,7 +129,7 @@ def test_rebuild_gives_the_same_tag_index(
 
     with django_capture_on_commit_callbacks(execute=True):
         for i, user in enumerate(users):
-            tags.set_tags(user, [f"t{i % 2}", "all"])
+            tags.set_tags(user=user, tags=[f"t{i % 2}", "all"])
 
     def snapshot() -> dict[str, set[bytes]]:
         names = [keys.tag_users(t) for t in ("t0", "t1", "all")]
@@ -186,8 +178,8 @@ def test_index_updates_applied_in_any_order_agree(
 ) -> None:
     user = make_user()
     with django_capture_on_commit_callbacks() as callbacks:
-        leaderboard.add_points(user.pk, 10)
-        leaderboard.add_points(user.pk, -3)
+        leaderboard.add_points(user_id=user.pk, delta=10)
+        leaderboard.add_points(user_id=user.pk, delta=-3)
     for callback in reversed(callbacks):
         callback()
     assert leaderboard.standing(user.pk).points == 7
@@ -221,7 +213,7 @@ def test_rebuild_and_deletion(
     users = [make_user() for _ in range(5)]
     with django_capture_on_commit_callbacks(execute=True):
         for i, user in enumerate(users):
-            leaderboard.add_points(user.pk, i * 10)
+            leaderboard.add_points(user_id=user.pk, delta=i * 10)
     before = redis_client.zrange(keys.leaderboard(), 0, -1, withscores=True)
     redis_client.delete(keys.leaderboard())
     call_command("rebuild_indexes")

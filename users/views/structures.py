@@ -41,7 +41,9 @@ class SearchesView(APIView):
     def post(self, request: Request) -> Response:
         body = SearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response({"searches": searches.push(request.user.pk, body.validated_data["q"])})
+        return Response(
+            {"searches": searches.push(user_id=request.user.pk, query=body.validated_data["q"])}
+        )
 
 
 class TagUsersView(APIView):

@@ -103,7 +103,9 @@ class UserViewSet(viewsets.ModelViewSet):
         if request.method == "PUT":
             body = TagsSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            return Response({"tags": tag_index.set_tags(user, body.validated_data["tags"])})
+            return Response(
+                {"tags": tag_index.set_tags(user=user, tags=body.validated_data["tags"])}
+            )
         return Response({"tags": tag_index.tags_of(user)})
 
     @extend_schema(request=PointsSerializer, responses=StandingSerializer)
@@ -113,7 +115,7 @@ class UserViewSet(viewsets.ModelViewSet):
         user = self.get_object()
         body = PointsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        total = leaderboard.add_points(user.pk, body.validated_data["delta"])
+        total = leaderboard.add_points(user_id=user.pk, delta=body.validated_data["delta"])
         return Response({"user_id": user.pk, "points": total})
 
     @extend_schema(responses=StandingSerializer)

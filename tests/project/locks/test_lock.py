@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 import redis
@@ -13,16 +14,14 @@ from project.locks.lock import FencedOutError, Lock, LockNotAcquiredError, advan
 pytestmark = pytest.mark.redis
 
 
-def test_two_holders_never_overlap() -> None:
+def test_two_holders_never_overlap(together: Any) -> None:
     lock = Lock("overlap", ttl=10)
     inside = 0
     overlaps = 0
     guard = threading.Lock()
-    start = threading.Barrier(8)
 
-    def worker() -> None:
+    def worker(_: int) -> None:
         nonlocal inside, overlaps
-        start.wait()
         for _ in range(20):
             with lock.hold(timeout=10):
                 with guard:
@@ -32,11 +31,7 @@ def test_two_holders_never_overlap() -> None:
                 with guard:
                     inside -= 1
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(8, worker)
     assert overlaps == 0
 
 

