@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
@@ -14,6 +14,7 @@ from redis import RedisError
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,6 +46,12 @@ from users.serializers import (
 )
 
 logger = logging.getLogger("users")
+
+
+def signed_in(request: Request) -> User:
+    """``request.user`` in a view whose permission classes refuse anonymous requests: a
+    User (the cache's CachedUser snapshot, or the row), never AnonymousUser."""
+    return cast(User, request.user)
 
 
 class UserViewSet(viewsets.ModelViewSet):
@@ -119,10 +126,12 @@ class UserViewSet(viewsets.ModelViewSet):
             records = UserRecordSerializer(page, many=True).data
             return dict(self.get_paginated_response(records).data)
 
+        # DEFAULT_PAGINATION_CLASS in settings: project.pagination.PageNumberPagination.
+        paginator = cast(PageNumberPagination, self.paginator)
         result = list_page(
             host=request.get_host(),
-            page=request.query_params.get(self.paginator.page_query_param, "1"),
-            page_size=str(self.paginator.get_page_size(request)),
+            page=request.query_params.get(paginator.page_query_param, "1"),
+            page_size=str(paginator.get_page_size(request)),
             loader=load,
         )
         page = {
@@ -197,7 +206,7 @@ class PasswordChangeView(APIView):
     @extend_schema(request=PasswordChangeSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         # request.user may be the cache's read-only snapshot: change the row itself.
-        user = User.objects.get(pk=request.user.pk)
+        user = User.objects.get(pk=signed_in(request).pk)
         request.user = user
         change = PasswordChangeSerializer(data=request.data, context={"request": request})
         change.is_valid(raise_exception=True)
@@ -225,7 +234,7 @@ class SearchesView(APIView):
 
     @extend_schema(responses=inline_serializer("Searches", {"searches": serializers.ListField()}))
     def get(self, request: Request) -> Response:
-        return Response({"searches": searches.recent(request.user.pk)})
+        return Response({"searches": searches.recent(signed_in(request).pk)})
 
     @extend_schema(
         request=SearchSerializer,
@@ -234,7 +243,8 @@ class SearchesView(APIView):
     def post(self, request: Request) -> Response:
         body = SearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response({"searches": searches.push(request.user.pk, body.validated_data["q"])})
+        searches_after = searches.push(signed_in(request).pk, body.validated_data["q"])
+        return Response({"searches": searches_after})
 
 
 class TagUsersView(APIView):
