@@ -26,7 +26,7 @@ import copy
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as USER_ID_KEY
@@ -84,7 +84,8 @@ class SessionStore(SessionBase):
     # --- The SessionBase contract -----------------------------------------------------
 
     def load(self) -> dict[str, Any]:
-        key = keys.session(self.session_key)
+        # SessionBase loads only with a key: _get_session() starts from {} without one.
+        key = keys.session(cast(str, self.session_key))
         raw, owner, last_seen = self._call("hmget", key, ["d", "u", "s"])
         data = self._decode(raw) if raw is not None else None
         if data is None:
@@ -113,7 +114,9 @@ class SessionStore(SessionBase):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
-        data = self._get_session(no_load=must_create)
+        # SessionBase._get_session is Django's (what save() of its own backends calls),
+        # but django-stubs leave it out.
+        data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]
         age = self.get_expiry_age()
         if age <= 0:
             self.delete()
@@ -129,7 +132,7 @@ class SessionStore(SessionBase):
         elif not self._script("update", key, self.encode(data), age, user_id):
             raise UpdateError
         if must_create or user_id != self._owner:
-            self._reindex(user_id, age, new_key=must_create)
+            self._reindex(self.session_key, user_id, age, new_key=must_create)
         self._loaded = copy.deepcopy(data)
         return None
 
@@ -175,14 +178,14 @@ class SessionStore(SessionBase):
             self._script("touch", key, now)
             self._last_seen = now
 
-    def _reindex(self, user_id: str, age: int, *, new_key: bool) -> None:
+    def _reindex(self, session_key: str, user_id: str, age: int, *, new_key: bool) -> None:
         """Keep the owner's index in step: a new key (cycle_key) or a new owner (login)."""
         try:
             if self._owner and not new_key:  # signed in as someone else: leave their list
-                services.unindex(self._redis, self._owner, self.session_key)
+                services.unindex(self._redis, self._owner, session_key)
             if user_id:
                 services.index(
-                    self._redis, user_id, self.session_key,
+                    self._redis, user_id, session_key,
                     ip=self.client_ip, user_agent=self.user_agent, ttl=age,
                 )  # fmt: skip
         except RedisError as exc:
