@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -144,7 +145,7 @@ _location, _topology_options = redis_config.cache_location_and_options(
 )
 _timed = SERVER_TIMING and REDIS_TOPOLOGY.kind == "standalone"
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": _location,
