@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -19,6 +19,8 @@ from project.events import Event, Publisher
 from tests.conftest import PASSWORD
 from users.models import User
 
+StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]  # what XRANGE returns here
+
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 DEAD = {
@@ -31,8 +33,8 @@ DEAD = {
 
 
 def published(client: redis.Redis) -> list[dict[str, Any]]:
-    entries = client.xrange(events.stream("users"))
-    return [json.loads(fields[b"event"]) for _, fields in entries]
+    entries = client.xrange(events.stream("users"))  # bytes: no decode_responses
+    return [json.loads(fields[b"event"]) for _, fields in cast("StreamEntries", entries)]
 
 
 def test_user_lifecycle_events_after_commit(
