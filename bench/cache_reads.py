@@ -17,17 +17,27 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:  # Django is imported in main(), once configure() has set the environment
+    from django.http.response import HttpResponseBase
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, configure, interleaved, timed
 
 
-def counts(response) -> dict:  # type: ignore[no-untyped-def]
+def counts(response: HttpResponseBase) -> dict:
     header = response["Server-Timing"]
-    queries = int(re.search(r'db;desc="(\d+) quer', header).group(1))
-    round_trips = int(re.search(r'redis;desc="(\d+) round', header).group(1))
-    return {"sql": queries, "redis_round_trips": round_trips, "x_cache": response.get("X-Cache")}
+    queries = re.search(r'db;desc="(\d+) quer', header)
+    round_trips = re.search(r'redis;desc="(\d+) round', header)
+    if queries is None or round_trips is None:
+        raise RuntimeError(f"no SQL or Redis count in Server-Timing: {header!r}")
+    return {
+        "sql": int(queries.group(1)),
+        "redis_round_trips": int(round_trips.group(1)),
+        "x_cache": response.get("X-Cache"),
+    }
 
 
 def main() -> None:
@@ -71,7 +81,7 @@ def main() -> None:
     client.set("bench:raw", record)
     pair = interleaved(
         {
-            "raw_get_json": lambda: json.loads(client.get("bench:raw")),
+            "raw_get_json": lambda: json.loads(cast(bytes, client.get("bench:raw"))),
             "service_hit": lambda: cached_users.get(user.pk, "api"),
         },
         args.n,

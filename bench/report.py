@@ -365,7 +365,7 @@ def _targets(r: dict) -> list[str]:
     admitted = ours["admitted_of_1000_at_32_threads"]
     across = ours["admitted_of_1000_4_processes_x_8_threads"]
     limits_us, guide_us = t["limits_moving_window"]["median_us"], t["guide_as_written"]["median_us"]
-    checks = [
+    checks: list[tuple[str, bool, object]] = [
         ("throttle exact (100 of 1000 at 32 threads)", admitted == 100, f"{admitted} admitted"),
         ("throttle exact (4 processes × 8 threads)", across == 100, f"{across} admitted"),
         (

@@ -48,10 +48,10 @@ def main() -> None:
         store.save()
         key = store.session_key
 
-        def load(cls: type = store_class, key: str = key) -> Callable[[], object]:
+        def load(cls: type = store_class, key: str | None = key) -> Callable[[], object]:
             return cls(key).load
 
-        def save(cls: type = store_class, key: str = key, change: bool = False) -> Callable:
+        def save(cls: type = store_class, key: str | None = key, change: bool = False) -> Callable:
             session = cls(key)
             session.get("_auth_user_id")  # loaded, as in a request
             if change:
@@ -59,7 +59,11 @@ def main() -> None:
             return session.save
 
         operations[f"{name}_load"] = load
-        operations[f"{name}_changed_save"] = lambda save=save: save(change=True)
+
+        def changed_save(save: Callable[..., Callable] = save) -> Callable:
+            return save(change=True)
+
+        operations[f"{name}_changed_save"] = changed_save
         operations[f"{name}_unchanged_save"] = save
 
     samples: dict[str, list[float]] = {name: [] for name in operations}

@@ -32,10 +32,13 @@ Check = Callable[[str, int], bool]  # (key, limit) → admitted; window 60 s
 
 def implementations() -> dict[str, Check]:
     from django.core.cache import cache as django_cache
+    from django.http import HttpRequest
     from limits import RateLimitItemPerMinute
     from limits.storage import RedisStorage
     from limits.strategies import MovingWindowRateLimiter
+    from rest_framework.request import Request
     from rest_framework.throttling import SimpleRateThrottle
+    from rest_framework.views import APIView
 
     from project.redis.client import get_client
     from ratelimit.scripts import sliding_window
@@ -69,8 +72,11 @@ def implementations() -> dict[str, Check]:
         def get_cache_key(self, request: object, view: object) -> str:
             return self._key
 
+    # allow_request() only hands these to get_cache_key(), which ignores them: built once.
+    request, view = Request(HttpRequest()), APIView()
+
     def drf(key: str, limit: int) -> bool:
-        return DRF(key, limit).allow_request(None, None)  # a fresh instance per request
+        return DRF(key, limit).allow_request(request, view)  # a fresh instance per request
 
     storage = RedisStorage("redis://unused", connection_pool=client.connection_pool)
     moving_window = MovingWindowRateLimiter(storage)

@@ -42,5 +42,5 @@ def resolve_version(instance: models.Model) -> int:
     version = getattr(instance, "version", 0)
     if isinstance(version, Combinable):
         instance.refresh_from_db(fields=["version"])
-        version = instance.version
+        version = getattr(instance, "version", 0)
     return int(version)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -120,7 +121,7 @@ if SERVER_TIMING:
 CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 
 REDIS_TOPOLOGY = redis_config.parse(REDIS_URL)  # ImproperlyConfigured if malformed
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": redis_config.cache_settings(
         REDIS_TOPOLOGY,
         key_prefix=REDIS_KEY_PREFIX,

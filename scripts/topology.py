@@ -134,16 +134,25 @@ def sentinel_stop() -> None:
     shutil.rmtree(directory("sentinel"), ignore_errors=True)
 
 
+def primary_address(sentinel: redis.Redis) -> tuple[str, int] | None:
+    """The (host, port) the sentinel names for SERVICE, or None while it names none."""
+    reply = sentinel.sentinel_get_master_addr_by_name(SERVICE)
+    if not isinstance(reply, tuple):  # None; the stubs' bool is for Sentinel(), not a client
+        return None
+    host, port = reply  # the host as bytes: no decode_responses
+    return (host.decode() if isinstance(host, bytes) else host), int(port)
+
+
 def sentinel_failover(timeout: float = 30) -> tuple[str, int]:
     """Force a failover and wait until the sentinel names a new, writable primary."""
     sentinel = redis.Redis(port=SENTINEL)
-    before = sentinel.sentinel_get_master_addr_by_name(SERVICE)
+    before = primary_address(sentinel)
     sentinel.execute_command("SENTINEL", "FAILOVER", SERVICE)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        after = sentinel.sentinel_get_master_addr_by_name(SERVICE)
-        if after and tuple(after) != tuple(before):
-            host, port = after[0], int(after[1])
+        after = primary_address(sentinel)
+        if after and after != before:
+            host, port = after
             if redis.Redis(host=host, port=port).info("replication")["role"] == "master":
                 return host, port
         time.sleep(0.05)

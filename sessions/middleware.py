@@ -9,12 +9,13 @@ without touching any cookie; once Redis is back, the same cookie works.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from project.web.clientip import client_ip
-from sessions.backends.redis import SessionUnavailableError
+from sessions.backends.redis import SessionStore, SessionUnavailableError
 
 logger = logging.getLogger("sessions")
 
@@ -33,8 +34,10 @@ class SessionMiddleware(DjangoSessionMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
         # What the user's session list shows for a session that signs in on this request.
-        request.session.client_ip = client_ip(request)
-        request.session.user_agent = request.headers.get("User-Agent", "")[:300]
+        # SESSION_ENGINE is sessions.backends.redis, whose SessionStore process_request made.
+        session = cast(SessionStore, request.session)
+        session.client_ip = client_ip(request)
+        session.user_agent = request.headers.get("User-Agent", "")[:300]
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, SessionUnavailableError):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from redis import Redis
 
-from project.redis.scripts import load
+from project.redis.scripts import Arg, load
 
 
 def create(client: Redis, key: str, *, data: str, ttl: int, now_ms: int, user_id: str) -> bool:
     """Create the session only if the key is free (Django's ``CreateError`` contract)."""
-    args = [data, ttl, now_ms, user_id]
+    args: list[Arg] = [data, ttl, now_ms, user_id]
     return bool(load(__file__, "create")(client, keys=[key], args=args))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from redis import Redis
@@ -108,7 +108,8 @@ def revoke_all(*, user_id: str, except_key: str | None = None, client: Redis | N
     """Log out all of the user's sessions but ``except_key``; return how many ended."""
     client = client or get_client()
     keep = keys.public_id(except_key) if except_key else None
-    entries = client.hgetall(keys.index(user_id))
+    # Bytes, here and below: the clients run without decode_responses.
+    entries = cast("dict[bytes, bytes]", client.hgetall(keys.index(user_id)))
     ended = 0
     for public_id, raw in entries.items():
         if public_id.decode() != keep:
@@ -127,9 +128,8 @@ def revoke_key(*, user_id: str, session_key: str, client: Redis | None = None) -
 def _live_entries(client: Redis, user_id: str) -> dict[str, tuple[int, int, dict[str, Any]]]:
     """public id → (created, last seen, metadata) of live sessions; the dead are pruned."""
     index_key = keys.index(user_id)
-    entries = {
-        public_id.decode(): json.loads(raw) for public_id, raw in client.hgetall(index_key).items()
-    }
+    stored = cast("dict[bytes, bytes]", client.hgetall(index_key))
+    entries = {public_id.decode(): json.loads(raw) for public_id, raw in stored.items()}
     if not entries:
         return {}
     pipe = client.pipeline(transaction=False)

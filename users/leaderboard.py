@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import transaction
 from django.db.models import F
@@ -59,8 +60,12 @@ def remove(user_id: int) -> None:
 
 
 def top(*, limit: int, offset: int, client: Redis | None = None) -> list[Standing]:
-    entries = (client or get_client()).zrevrange(
-        keys.leaderboard(), offset, offset + limit - 1, withscores=True
+    # (member, score) pairs, members as bytes: withscores, and no decode_responses.
+    entries = cast(
+        "list[tuple[bytes, float]]",
+        (client or get_client()).zrevrange(
+            keys.leaderboard(), offset, offset + limit - 1, withscores=True
+        ),
     )
     return [
         Standing(int(name), offset + i + 1, int(score)) for i, (name, score) in enumerate(entries)

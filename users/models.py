@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -24,7 +24,7 @@ class User(VersionedModel, AbstractUser):
     # The source of truth for the leaderboard (users/leaderboard.py).
     points = models.BigIntegerField(default=0, db_index=True, editable=False)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         ordering = ["id"]

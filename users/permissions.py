@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from users.models import User
 
 PRIVATE_FIELDS = ("email",)
 
@@ -24,6 +26,12 @@ def visible_to(viewer: Request | HttpRequest | None, record: dict[str, Any]) -> 
     if is_self_or_staff(viewer, record.get("id")):
         return record
     return {key: value for key, value in record.items() if key not in PRIVATE_FIELDS}
+
+
+def signed_in(request: Request) -> User:
+    """``request.user`` in a view whose permission classes refuse anonymous requests: a
+    User (the cache's CachedUser snapshot, or the row), never AnonymousUser."""
+    return cast(User, request.user)
 
 
 class IsSelfOrStaffOrReadOnly(permissions.BasePermission):

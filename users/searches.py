@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from redis import Redis
 
 from project.redis.client import get_client
@@ -24,7 +26,5 @@ def push(*, user_id: int, query: str, client: Redis | None = None) -> list[str]:
 
 
 def recent(user_id: int, *, client: Redis | None = None) -> list[str]:
-    return [
-        item.decode()
-        for item in (client or get_client()).lrange(keys.searches(user_id), 0, LIMIT - 1)
-    ]
+    items = (client or get_client()).lrange(keys.searches(user_id), 0, LIMIT - 1)
+    return [item.decode() for item in cast("list[bytes]", items)]  # no decode_responses

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from users.models import User
 
@@ -19,11 +20,16 @@ class DuplicateUserError(Exception):
 
 def username_taken(username: str, *, exclude_pk: int | None = None) -> bool:
     # Case-insensitive, as Django's own UserCreationForm checks it.
-    return User.objects.filter(username__iexact=username).exclude(pk=exclude_pk).exists()
+    return _others(User.objects.filter(username__iexact=username), exclude_pk).exists()
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
-    return User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+    return _others(User.objects.filter(email__iexact=email), exclude_pk).exists()
+
+
+def _others(users: QuerySet[User], exclude_pk: int | None) -> QuerySet[User]:
+    """``users`` less the row ``exclude_pk`` (none less for None)."""
+    return users if exclude_pk is None else users.exclude(pk=exclude_pk)
 
 
 def register_user(*, username: str, email: str, password: str, full_name: str = "") -> User:

@@ -9,6 +9,7 @@ that user's Cluster slot, so a server-side ``SINTER`` across users would cross s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from django.db import transaction
 from redis import Redis
@@ -53,7 +54,7 @@ def _index(user_id: int, tags: list[str], removed: set[str]) -> None:
 def unindex_user(user_id: int) -> None:
     """Drop a deleted user from every tag set (on commit of the deletion)."""
     client = get_client()
-    tags = client.smembers(keys.user_tags(user_id))
+    tags = cast("set[bytes]", client.smembers(keys.user_tags(user_id)))  # no decode_responses
     pipe = client.pipeline(transaction=False)
     for tag in tags:
         pipe.srem(keys.tag_users(tag.decode()), user_id)

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from typing import Any, cast
 
 import redis
 
@@ -97,8 +98,13 @@ class StreamConsumer:
         for entry_id, fields in claimed:
             if fields is not None:  # None: trimmed from the stream meanwhile
                 self._deliver(client, entry_id, fields, claimed=True)
-        replies = client.xreadgroup(
-            self.group, self.consumer, {self.stream: ">"}, count=50, block=self.block_ms
+        # RESP2-shaped (redis-py's legacy responses): [[stream, [(id, fields), ...]], ...],
+        # or None when the block times out; the stubs' union also has RESP3's dict shapes.
+        replies = cast(
+            "list[list[Any]] | None",
+            client.xreadgroup(
+                self.group, self.consumer, {self.stream: ">"}, count=50, block=self.block_ms
+            ),
         )
         handled = len(claimed)
         for _, entries in replies or []:

@@ -8,6 +8,7 @@ client is a pipeline (the reply then comes with the pipeline's).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,9 @@ class LuaScript:
         self._script = Script(None, path.read_bytes())  # type: ignore[arg-type]
 
     def __call__(
-        self, client: Redis | Pipeline, *, keys: list[str], args: list[Arg] | tuple[Arg, ...]
+        self, client: Redis | Pipeline, *, keys: Sequence[str], args: Sequence[Arg]
     ) -> Any:
-        return self._script(keys=keys, args=list(args), client=client)
+        return self._script(keys=list(keys), args=list(args), client=client)
 
     def __repr__(self) -> str:
         return f"LuaScript({self.path.name})"

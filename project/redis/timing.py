@@ -34,7 +34,9 @@ class Recorder:
     round_trips: int = 0
     redis_seconds: float = 0.0
 
-    def sql(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any):
+    def sql(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)

@@ -21,8 +21,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, Throttled) and exc.wait is not None:
-        response.data["wait"] = exc.wait  # seconds, as in Retry-After
+    # Throttled.__init__ sets .wait (whole seconds or None); the DRF stubs leave it out.
+    wait = exc.wait if isinstance(exc, Throttled) else None  # type: ignore[attr-defined]
+    if wait is not None:
+        response.data["wait"] = wait  # seconds, as in Retry-After
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:
         response["Retry-After"] = str(retry_after)

@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as USER_ID_KEY
@@ -74,9 +74,11 @@ class SessionStore(SessionBase):
     # --- The SessionBase contract -----------------------------------------------------
 
     def load(self) -> dict[str, Any]:
-        key = keys.session(self.session_key)
+        # SessionBase loads only with a key: _get_session() starts from {} without one.
+        key = keys.session(cast(str, self.session_key))
         with self._redis("load") as client:
-            raw, owner, last_seen = client.hmget(key, ["d", "u", "s"])
+            # bytes (no decode_responses), or None for a field the hash lacks
+            raw, owner, last_seen = cast("list[bytes | None]", client.hmget(key, ["d", "u", "s"]))
         data = self._decode(raw) if raw is not None else None
         if data is None:
             # Unknown, expired or tampered: start afresh under a new key, write nothing.
@@ -105,7 +107,9 @@ class SessionStore(SessionBase):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
-        data = self._get_session(no_load=must_create)
+        # SessionBase._get_session is Django's (what save() of its own backends calls),
+        # but django-stubs leave it out.
+        data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]
         age = self.get_expiry_age()
         if age <= 0:
             self.delete()
@@ -131,7 +135,7 @@ class SessionStore(SessionBase):
             if not updated:
                 raise UpdateError
         if must_create or user_id != self._owner:
-            self._reindex(user_id, age, new_key=must_create)
+            self._reindex(self.session_key, user_id, age, new_key=must_create)
         self._loaded = copy.deepcopy(data)
         return None
 
@@ -170,10 +174,8 @@ class SessionStore(SessionBase):
                 scripts.touch(client, key, now_ms=now)
             self._last_seen = now
 
-    def _reindex(self, user_id: str, age: int, *, new_key: bool) -> None:
+    def _reindex(self, session_key: str, user_id: str, age: int, *, new_key: bool) -> None:
         """Keep the owner's index in step: a new key (cycle_key) or a new owner (login)."""
-        session_key = self.session_key
-        assert session_key is not None  # just saved
         with self._redis("index") as client:
             if self._owner and not new_key:  # signed in as someone else: leave their list
                 services.unindex(user_id=self._owner, session_key=session_key, client=client)

@@ -18,7 +18,7 @@ def service() -> CacheService:
 class Loader:
     """A loader that records its calls and can run a hook mid-load (the race window)."""
 
-    def __init__(self, value: object, hook: Callable[[], None] | None = None) -> None:
+    def __init__(self, value: object, hook: Callable[[], object] | None = None) -> None:
         self.value = value
         self.hook = hook
         self.calls = 0

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.core.handlers.wsgi import WSGIRequest
 from django.test import RequestFactory, override_settings
 
 from ratelimit.identity import address_ident, ip_ident, text_ident
 
 
-def request(remote: str = "203.0.113.9", forwarded: str | None = None):  # type: ignore[no-untyped-def]
-    extra = {"REMOTE_ADDR": remote}
+def request(remote: str = "203.0.113.9", forwarded: str | None = None) -> WSGIRequest:
+    extra: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **extra)

@@ -30,6 +30,7 @@ class CountingSerializer(JSONSerializer):
 
 def stored(session_key: str, client: redis.Redis) -> dict:
     raw = client.hget(keys.session(session_key), "d")
+    assert isinstance(raw, bytes)  # stored, and no decode_responses
     return signing.loads(raw.decode(), salt=SessionStore().key_salt, serializer=JSONSerializer)
 
 
@@ -53,8 +54,10 @@ def test_create_draws_a_fresh_key_and_stores_nothing_more(redis_client: redis.Re
 
 def test_create_refuses_a_key_in_use(redis_client: redis.Redis) -> None:
     first = new_session(a=1)
+    assert first.session_key
     rival = SessionStore(first.session_key)
-    rival._session_cache = {"b": 2}
+    # As if loaded: SessionBase keeps its data in _session_cache, which django-stubs omit.
+    rival._session_cache = {"b": 2}  # type: ignore[attr-defined]
     with pytest.raises(CreateError):
         rival.save(must_create=True)
     assert stored(first.session_key, redis_client) == {"a": 1}
@@ -62,7 +65,9 @@ def test_create_refuses_a_key_in_use(redis_client: redis.Redis) -> None:
 
 def test_save_and_load_round_trip_as_signed_json(redis_client: redis.Redis) -> None:
     session = new_session(cart=[1, 2], name="Zoë")
+    assert session.session_key
     raw = redis_client.hget(keys.session(session.session_key), "d")
+    assert isinstance(raw, bytes)
     assert not raw.startswith(b"\x80")  # not pickle
     assert stored(session.session_key, redis_client) == {"cart": [1, 2], "name": "Zoë"}
     assert SessionStore(session.session_key).load() == {"cart": [1, 2], "name": "Zoë"}
@@ -78,6 +83,7 @@ def test_session_serializer_setting_is_honoured() -> None:
 def test_save_never_recreates_a_deleted_session(redis_client: redis.Redis) -> None:
     """Resurrection race: a request saves after a concurrent logout deleted its session."""
     session = new_session(a=1)
+    assert session.session_key
     in_flight = SessionStore(session.session_key)
     in_flight.get("a")  # the request reads its session
     SessionStore(session.session_key).delete()  # the logout, meanwhile
@@ -90,6 +96,7 @@ def test_save_never_recreates_a_deleted_session(redis_client: redis.Redis) -> No
 def test_an_unchanged_save_only_refreshes_the_ttl(redis_client: redis.Redis) -> None:
     """Lost update with SESSION_SAVE_EVERY_REQUEST: the slow read-only request's save."""
     session = new_session(count=1)
+    assert session.session_key
     slow = SessionStore(session.session_key)
     slow.get("count")
     fast = SessionStore(session.session_key)
@@ -105,6 +112,7 @@ def test_an_unchanged_save_of_a_deleted_session_does_not_revive_it(
     redis_client: redis.Redis,
 ) -> None:
     session = new_session(a=1)
+    assert session.session_key
     reader = SessionStore(session.session_key)
     reader.get("a")
     SessionStore(session.session_key).delete()
@@ -115,6 +123,7 @@ def test_an_unchanged_save_of_a_deleted_session_does_not_revive_it(
 
 def test_a_mutated_value_counts_as_a_change(redis_client: redis.Redis) -> None:
     session = new_session(cart=[1])
+    assert session.session_key
     again = SessionStore(session.session_key)
     again["cart"].append(2)  # in place: Django's modified flag does not see it
     again.save()
@@ -134,6 +143,7 @@ def test_custom_expiry_sets_the_ttl(redis_client: redis.Redis) -> None:
     session.set_expiry(timedelta(seconds=90))
     session["a"] = 1
     session.save()
+    assert session.session_key
     assert 80 < redis_client.ttl(keys.session(session.session_key)) <= 90
 
 
@@ -158,18 +168,24 @@ def test_load_of_a_bad_key_is_empty_forgets_it_and_writes_nothing(
 
 def test_exists_is_a_bool() -> None:
     session = new_session(a=1)
+    assert session.session_key
     assert SessionStore().exists(session.session_key) is True
     assert SessionStore().exists("n" * 32) is False
 
 
-def test_clear_expired_is_a_no_op() -> None:
-    assert SessionStore.clear_expired() is None
+def test_clear_expired_is_a_no_op(redis_client: redis.Redis) -> None:
+    new_session(a=1)
+    before = sorted(redis_client.scan_iter())
+    SessionStore.clear_expired()
+    assert sorted(redis_client.scan_iter()) == before
 
 
 def test_cycle_key_moves_the_data_and_removes_the_old_key(redis_client: redis.Redis) -> None:
     session = new_session(a=1)
     old = session.session_key
+    assert old
     session.cycle_key()
+    assert session.session_key
     assert session.session_key != old
     assert not redis_client.exists(keys.session(old))
     assert stored(session.session_key, redis_client) == {"a": 1}
@@ -178,6 +194,7 @@ def test_cycle_key_moves_the_data_and_removes_the_old_key(redis_client: redis.Re
 def test_flush_deletes_and_forgets(redis_client: redis.Redis) -> None:
     session = new_session(a=1)
     old = session.session_key
+    assert old
     session.flush()
     assert session.session_key is None
     assert not redis_client.exists(keys.session(old))
@@ -192,6 +209,7 @@ def test_async_contract(redis_client: redis.Redis) -> None:
         await session.aset("a", 1)
         await session.asave()
         key = session.session_key
+        assert key
         assert await session.aexists(key) is True
         loaded = SessionStore(key)
         assert await loaded.aget("a") == 1
@@ -199,7 +217,7 @@ def test_async_contract(redis_client: redis.Redis) -> None:
         assert not await loaded.aexists(key)
         assert await SessionStore(loaded.session_key).aload() == {"a": 1}
         rival = SessionStore(loaded.session_key)
-        rival._session_cache = {}
+        rival._session_cache = {}  # type: ignore[attr-defined]  # as above: not in the stubs
         with pytest.raises(CreateError):
             await rival.asave(must_create=True)
         stale = SessionStore(loaded.session_key)
@@ -211,7 +229,7 @@ def test_async_contract(redis_client: redis.Redis) -> None:
         assert await SessionStore("u" * 32).aload() == {}
         await loaded.aflush()
         assert loaded.session_key is None
-        assert await SessionStore.aclear_expired() is None
+        await SessionStore.aclear_expired()  # a no-op: nothing left after it, below
 
     asyncio.run(scenario())
     assert list(redis_client.scan_iter()) == []

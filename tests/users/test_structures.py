@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -134,7 +134,7 @@ def test_rebuild_gives_the_same_tag_index(
     def snapshot() -> dict[str, set[bytes]]:
         names = [keys.tag_users(t) for t in ("t0", "t1", "all")]
         names += [keys.user_tags(u.pk) for u in users]
-        return {name: redis_client.smembers(name) for name in names}
+        return {name: cast("set[bytes]", redis_client.smembers(name)) for name in names}
 
     before = snapshot()
     redis_client.delete(keys.tag_users("all"))
@@ -182,7 +182,9 @@ def test_index_updates_applied_in_any_order_agree(
         leaderboard.add_points(user_id=user.pk, delta=-3)
     for callback in reversed(callbacks):
         callback()
-    assert leaderboard.standing(user.pk).points == 7
+    standing = leaderboard.standing(user.pk)
+    assert standing is not None
+    assert standing.points == 7
 
 
 def test_points_are_for_staff(bob: BrowserClient) -> None:

@@ -22,6 +22,7 @@ from ratelimit.throttles import LoginIPThrottle, LoginUsernameThrottle
 from sessions.services import revoke_all
 from users import counters, selectors
 from users.models import User
+from users.permissions import signed_in
 from users.serializers import (
     CsrfSerializer,
     LoginSerializer,
@@ -88,7 +89,7 @@ class PasswordChangeView(APIView):
     @extend_schema(request=PasswordChangeSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         # request.user may be the cache's read-only snapshot: change the row itself.
-        user = User.objects.get(pk=request.user.pk)
+        user = User.objects.get(pk=signed_in(request).pk)
         request.user = user
         change = PasswordChangeSerializer(data=request.data, context={"request": request})
         change.is_valid(raise_exception=True)
@@ -106,7 +107,7 @@ class MeView(APIView):
 
     @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
-        shown = selectors.cached_account(request.user.pk, viewer=request)
+        shown = selectors.cached_account(signed_in(request).pk, viewer=request)
         if shown is None:  # deleted since this request signed in
             raise NotFound("No user with this id.")
         return Response(shown)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from users import leaderboard, searches
 from users import tags as tag_index
 from users.models import User
+from users.permissions import signed_in
 from users.serializers import (
     TAG_PATTERN,
     LeaderboardQuerySerializer,
@@ -32,7 +33,7 @@ class SearchesView(APIView):
 
     @extend_schema(responses=inline_serializer("Searches", {"searches": serializers.ListField()}))
     def get(self, request: Request) -> Response:
-        return Response({"searches": searches.recent(request.user.pk)})
+        return Response({"searches": searches.recent(signed_in(request).pk)})
 
     @extend_schema(
         request=SearchSerializer,
@@ -42,7 +43,11 @@ class SearchesView(APIView):
         body = SearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(
-            {"searches": searches.push(user_id=request.user.pk, query=body.validated_data["q"])}
+            {
+                "searches": searches.push(
+                    user_id=signed_in(request).pk, query=body.validated_data["q"]
+                )
+            }
         )
 
 

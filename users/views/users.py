@@ -4,13 +4,14 @@ points and rank."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import logout
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -76,11 +77,12 @@ class UserViewSet(viewsets.ModelViewSet):
             records = UserRecordSerializer(page, many=True).data
             return dict(self.get_paginated_response(records).data)
 
-        assert self.paginator is not None  # DEFAULT_PAGINATION_CLASS is set
+        # DEFAULT_PAGINATION_CLASS in settings: project.web.pagination.PageNumberPagination.
+        paginator = cast(PageNumberPagination, self.paginator)
         result = list_page(
             host=request.get_host(),
-            page=request.query_params.get(self.paginator.page_query_param, "1"),
-            page_size=str(self.paginator.get_page_size(request)),
+            page=request.query_params.get(paginator.page_query_param, "1"),
+            page_size=str(paginator.get_page_size(request)),
             loader=load,
         )
         page = {**result.value, "results": selectors.page(result.value["results"], viewer=request)}

@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -218,7 +219,8 @@ def test_a_poison_event_ends_in_the_dead_letter_stream(redis_client: redis.Redis
     finally:
         registry.unregister("test.poison", always_fails)
     assert consumer.counters["failed_deliveries"] == 3
-    dead = redis_client.xrange(consumer.dead_letter)
+    # (id, fields) pairs, bytes throughout: no decode_responses.
+    dead = cast("list[tuple[bytes, dict[bytes, bytes]]]", redis_client.xrange(consumer.dead_letter))
     assert [Event.from_json(fields[b"event"]) for _, fields in dead] == [event]
     assert redis_client.xpending(consumer.stream, consumer.group)["pending"] == 0
 

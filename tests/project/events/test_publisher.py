@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import redis
@@ -18,6 +18,8 @@ from project.events.publisher import Publisher
 from project.redis.breaker import CircuitBreaker
 from users.models import User
 
+StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]  # what XRANGE returns here
+
 if TYPE_CHECKING:
     from tests.conftest import Outage
 
@@ -25,8 +27,8 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 
 def published(client: redis.Redis) -> list[dict[str, Any]]:
-    entries = client.xrange(event_keys.stream("users"))
-    return [json.loads(fields[b"event"]) for _, fields in entries]
+    entries = client.xrange(event_keys.stream("users"))  # bytes: no decode_responses
+    return [json.loads(fields[b"event"]) for _, fields in cast("StreamEntries", entries)]
 
 
 def test_user_lifecycle_events_after_commit(

@@ -63,6 +63,7 @@ def test_only_the_owner_releases_or_extends(redis_client: redis.Redis) -> None:
 def test_every_lock_has_a_ttl(redis_client: redis.Redis) -> None:
     lock = Lock("ttl", ttl=5)
     grant = lock.acquire()
+    assert grant is not None
     assert 0 < redis_client.pttl(lock.key) <= 5000
     assert lock.extend(grant, ttl=20)
     assert 5000 < redis_client.pttl(lock.key) <= 20000
@@ -105,10 +106,12 @@ def test_a_fence_counter_lost_by_redis_does_not_lock_out_the_holder(
 ) -> None:
     lock = Lock("reset", ttl=10)
     first = lock.acquire()
+    assert first is not None
     lock.record_fence(first)
     lock.release(first)
     redis_client.delete(lock.fence_key)  # Redis restarted without its data
     again = lock.acquire()
+    assert again is not None
     assert again.fence <= first.fence  # the counter started over...
     renewed = lock.record_fence(again)  # ...and is moved past the database's fence
     assert renewed.fence > first.fence
@@ -122,6 +125,8 @@ def test_record_fence_still_refuses_a_holder_whose_lock_expired(
     slow = lock.acquire()
     redis_client.delete(lock.key)
     fast = lock.acquire()
+    assert slow is not None
+    assert fast is not None
     lock.record_fence(fast)
     with pytest.raises(FencedOutError):
         lock.record_fence(slow)

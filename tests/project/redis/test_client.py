@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
+from django_redis.cache import RedisCache
 
 from project.redis.client import get_client
 from project.redis.keys import make_key
@@ -30,7 +32,7 @@ def test_empty_key_parts_are_refused() -> None:
 
 def test_raw_client_is_the_cache_client() -> None:
     """One set of connections (and timeouts) for the cache and direct commands."""
-    assert get_client() is cache.client.get_client(write=True)
+    assert get_client() is cast(RedisCache, cache).client.get_client(write=True)
 
 
 @pytest.mark.redis
@@ -52,4 +54,5 @@ def test_stalled_redis_fails_fast_instead_of_retrying(redis_client: redis.Redis)
 def test_cached_values_are_json_not_pickle(redis_client: redis.Redis) -> None:
     cache.set("probe", {"name": "Zoë", "ids": [1, 2]})
     stored = redis_client.get(cache.make_key("probe"))
+    assert stored is not None
     assert json.loads(stored) == {"name": "Zoë", "ids": [1, 2]}

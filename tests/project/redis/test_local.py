@@ -106,7 +106,9 @@ def test_a_second_manage_py_process_shares_the_running_server(redis_client: redi
         cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     key = result.stdout.strip().splitlines()[-1]
-    assert json.loads(redis_client.get(key)) == {"from": "child"}
+    stored = redis_client.get(key)
+    assert stored is not None
+    assert json.loads(stored) == {"from": "child"}
     assert "redis-server running at" in result.stderr  # found, not started a second time
     assert LocalRedis(Path(directory)).url in result.stderr
 
