@@ -130,22 +130,18 @@ class CacheService:
         """One round trip: the generations, the entry's current value (or None), and this
         process's metrics when they are due."""
         pipe = self._read_pipeline(client, key, tags)
-        replies = self._execute_read(pipe)
-        generation, tag_generations = int(replies[0] or 0), [int(r or 0) for r in replies[1:-1]]
-        return (
-            generation,
-            tag_generations,
-            entries.decode(replies[-1], generation, tags, tag_generations),
-        )
+        *generations, entry = self._execute_read(pipe, queued=len(tags) + 2)
+        generation, *tag_generations = (int(reply or 0) for reply in generations)
+        value = entries.decode(entry, generation, tags, tag_generations)
+        return generation, tag_generations, value
 
     def _read_with_lease(self, client: Redis, key: str, tags: Sequence[str]) -> tuple[Any, bool]:
         """One round trip: the entry's current value (or None) and whether a lease is held."""
         pipe = self._read_pipeline(client, key, tags)
         pipe.exists(keys.lease(key))
-        replies = self._execute_read(pipe)
-        generation, tag_generations = int(replies[0] or 0), [int(r or 0) for r in replies[1:-2]]
-        value = entries.decode(replies[-2], generation, tags, tag_generations)
-        return value, bool(replies[-1])
+        *generations, entry, leased = self._execute_read(pipe, queued=len(tags) + 3)
+        generation, *tag_generations = (int(reply or 0) for reply in generations)
+        return entries.decode(entry, generation, tags, tag_generations), bool(leased)
 
     def _read_pipeline(self, client: Redis, key: str, tags: Sequence[str]) -> Pipeline:
         pipe = client.pipeline(transaction=False)
@@ -155,10 +151,9 @@ class CacheService:
         pipe.hgetall(key)
         return pipe
 
-    def _execute_read(self, pipe: Pipeline) -> list[Any]:
-        """Run a read, with this process's due metrics riding along (no round trip of
-        their own); the read's replies come back as queued."""
-        queued = len(pipe.command_stack)
+    def _execute_read(self, pipe: Pipeline, *, queued: int) -> list[Any]:
+        """Run a read of ``queued`` commands, with this process's due metrics riding along
+        (no round trip of their own); the read's replies come back."""
         due = self.metrics.queue_due(pipe)
         try:
             replies: list[Any] = pipe.execute()

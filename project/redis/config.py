@@ -72,7 +72,7 @@ def _node(item: str) -> tuple[str, int]:
 
 def cache_location_and_options(
     topology: Topology, *, sentinel_timeout: float = 0.5
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str | list[str], dict[str, Any]]:
     """The django-redis LOCATION and the OPTIONS that differ per topology."""
     if topology.kind == "sentinel":
         return f"redis://{topology.service}/{topology.db}", {
@@ -88,7 +88,9 @@ def cache_location_and_options(
             },
         }
     if topology.kind == "cluster":
-        return topology.url, {
+        # A list of one: django-redis splits a LOCATION string on commas into a primary and
+        # replicas, and would read from "h2:7001" as if it were a server URL of its own.
+        return [topology.url], {
             "CLIENT_CLASS": "project.redis.cluster.ClusterClient",
             "CONNECTION_FACTORY": "project.redis.cluster.ClusterConnectionFactory",
         }

@@ -19,5 +19,9 @@ def make_key(app: str, entity: str, *rest: str | int) -> str:
 
 def hash_tag(*parts: str | int) -> str:
     """``{a:b}``: keys carrying the same tag share a Redis Cluster slot, so one script or
-    transaction may touch them all."""
-    return "{" + ":".join(str(part) for part in parts) + "}"
+    transaction may touch them all. An empty tag would be no tag at all (Cluster hashes
+    the whole key of ``{}``), so an empty part is refused like in :func:`make_key`."""
+    texts = [str(part) for part in parts]
+    if not texts or any(text == "" for text in texts):
+        raise ValueError(f"empty hash tag part in {texts!r}")
+    return "{" + ":".join(texts) + "}"
