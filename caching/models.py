@@ -7,6 +7,31 @@ from typing import Any
 from django.db import models, router, transaction
 from django.db.models import F
 from django.db.models.expressions import Combinable
+from django.dispatch import Signal
+
+# Sent inside the transaction of a queryset ``update()`` of a VersionedModel (also
+# ``bulk_update()``, which updates through it), with ``pks`` and ``using``: queryset writes
+# send no post_save, so the cache registry listens to this instead.
+rows_updated = Signal()
+
+
+class VersionedQuerySet(models.QuerySet[Any]):
+    """``update()`` that bumps ``version`` and tells the cache which rows it changed."""
+
+    def update(self, **kwargs: Any) -> int:
+        with transaction.atomic(using=self.db):
+            # The rows as of now, locked by the UPDATE below until commit: exactly these
+            # are changed and reported, whatever else comes to match the filter meanwhile.
+            pks = list(self.values_list("pk", flat=True))
+            if not pks:
+                return 0
+            kwargs.setdefault("version", F("version") + 1)
+            rows = self.model._base_manager.using(self.db).filter(pk__in=pks)
+            count = models.QuerySet.update(rows, **kwargs)
+            rows_updated.send(sender=self.model, pks=pks, using=self.db)
+        return count
+
+    update.alters_data = True  # type: ignore[attr-defined]
 
 
 class VersionedModel(models.Model):

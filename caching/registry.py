@@ -4,8 +4,9 @@ After a save or delete **commits**, each facet of the row is written through (mo
 with a ``version``, see :class:`caching.models.VersionedModel`) or invalidated, and the
 model's tags are bumped. Nothing happens for a transaction that rolls back, and nothing
 happens before the commit: a reader in between could otherwise cache the old committed
-row again (django-cacheops#22). ``bulk_update`` covers ``QuerySet.update()``, which sends
-no signals (django-cacheops#472).
+row again (django-cacheops#22). ``QuerySet.update()`` sends no signals
+(django-cacheops#472): a VersionedQuerySet reports its rows (``rows_updated``), and
+``CachedModel.bulk_update`` covers querysets of other models.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.db.models.signals import post_delete, post_save
 
 from caching import keys
 from caching.entries import DELETED, Result, Versioned
-from caching.models import resolve_version
+from caching.models import VersionedQuerySet, resolve_version, rows_updated
 from caching.services import CacheService, cache_service
 
 Serialize = Callable[[Any], dict[str, Any]]
@@ -65,9 +66,24 @@ class CachedModel:
 
     # --- After commit -----------------------------------------------------------------
 
-    def saved(self, instance: models.Model, *, using: str) -> None:
-        """Schedule the cache update for a saved row; serialized now, written on commit."""
-        self._schedule_saved([instance], using=using)
+    def saved(self, instance: models.Model, *, using: str, update_fields: Any = None) -> None:
+        """Schedule the cache update for a saved row; serialized now, written on commit.
+
+        After ``save(update_fields=...)`` only those columns reached the database; the rest
+        of the object may be older than the row (``update_last_login`` saves the object
+        ``authenticate()`` loaded before a concurrent deactivation). So the row is read back
+        here, inside the transaction, locked by the UPDATE: what commits is what is cached.
+        """
+        if update_fields is None:
+            self._schedule_saved([instance], using=using)
+        else:
+            self._schedule_rows([instance.pk], using=using)
+
+    def _schedule_rows(self, pks: Sequence[Any], *, using: str) -> None:
+        rows = list(self.model._base_manager.using(using).filter(pk__in=pks))
+        self._schedule_saved(rows, using=using)
+        for pk in set(pks) - {row.pk for row in rows}:  # deleted meanwhile
+            self.deleted(pk, using=using)
 
     def _schedule_saved(self, rows: list[models.Model], *, using: str) -> None:
         snapshots = [
@@ -103,7 +119,10 @@ class CachedModel:
 
     def bulk_update(self, queryset: models.QuerySet, **changes: Any) -> int:
         """``queryset.update(**changes)`` that keeps the cache right: versions bumped,
-        each changed row's facets written through after commit. Returns the row count."""
+        each changed row's facets written through after commit. Returns the row count.
+        (A VersionedQuerySet's own ``update()`` does this already.)"""
+        if isinstance(queryset, VersionedQuerySet):
+            return queryset.update(**changes)
         using = queryset.db
         with transaction.atomic(using=using):
             pks = list(queryset.values_list("pk", flat=True))
@@ -138,7 +157,10 @@ def register(
         if kwargs.get("raw"):  # loaddata: related rows may be missing, so do not serialize
             cached.deleted(instance.pk, using=using, version=getattr(instance, "version", 0))
         else:
-            cached.saved(instance, using=using)
+            cached.saved(instance, using=using, update_fields=kwargs.get("update_fields"))
+
+    def on_rows_updated(sender: type, pks: list[Any], using: str, **kwargs: Any) -> None:
+        cached._schedule_rows(pks, using=using)
 
     def on_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
         cached.deleted(instance.pk, using=kwargs.get("using") or router.db_for_write(sender))
@@ -146,6 +168,7 @@ def register(
     uid = f"caching:{model._meta.label}"
     post_save.connect(on_save, sender=model, weak=False, dispatch_uid=uid)
     post_delete.connect(on_delete, sender=model, weak=False, dispatch_uid=uid)
+    rows_updated.connect(on_rows_updated, sender=model, weak=False, dispatch_uid=uid)
     return cached
 
 

@@ -8,7 +8,11 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
-from caching.models import VersionedModel
+from caching.models import VersionedModel, VersionedQuerySet
+
+
+class UsersManager(UserManager.from_queryset(VersionedQuerySet)):  # type: ignore[misc]
+    """Django's UserManager on a VersionedQuerySet."""
 
 
 class User(VersionedModel, AbstractUser):
@@ -24,7 +28,8 @@ class User(VersionedModel, AbstractUser):
     # The source of truth for the leaderboard (users/leaderboard.py).
     points = models.BigIntegerField(default=0, db_index=True, editable=False)
 
-    objects: ClassVar[UserManager[Self]] = UserManager()
+    # Queryset writes (update, bulk_update) bump versions and keep the cache exact.
+    objects: ClassVar[UserManager[Self]] = UsersManager()
 
     class Meta:
         ordering = ["id"]

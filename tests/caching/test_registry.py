@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from caching.entries import Versioned
 from users.cache import cached_users
@@ -116,12 +116,90 @@ def test_bulk_update_keeps_the_cache_right(
         assert User.objects.get(pk=user.pk).version == 2
 
 
-def test_a_plain_queryset_update_would_leave_the_cache_stale(
+def test_a_plain_queryset_update_is_written_through(
     make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
 ) -> None:
-    """Why the bulk helper exists: QuerySet.update() sends no signal."""
+    """QuerySet.update() sends no post_save: the versioned queryset reports its rows."""
     user = make_user(full_name="old")
     cached_name(user)
     with django_capture_on_commit_callbacks(execute=True):
-        User.objects.filter(pk=user.pk).update(full_name="new")
-    assert cached_name(user) == ("old", "HIT")
+        assert User.objects.filter(pk=user.pk).update(full_name="new") == 1
+    assert cached_name(user) == ("new", "HIT")
+    assert User.objects.get(pk=user.pk).version == 2
+
+
+def test_bulk_update_is_written_through(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    users = [make_user(full_name=f"old{i}") for i in range(3)]
+    for user in users:
+        cached_name(user)
+    for i, user in enumerate(users):
+        user.full_name = f"new{i}"
+    with django_capture_on_commit_callbacks(execute=True):
+        User.objects.bulk_update(users, ["full_name"])
+    assert [cached_name(user) for user in users] == [(f"new{i}", "HIT") for i in range(3)]
+
+
+def test_a_queryset_delete_drops_the_cached_rows(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    user = make_user(full_name="gone")
+    cached_name(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        User.objects.filter(pk=user.pk).delete()
+    assert cached_name(user) == (None, "MISS")
+
+
+def test_a_rolled_back_queryset_update_leaves_the_cache_alone(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    user = make_user(full_name="kept")
+    cached_name(user)
+
+    def update_then_fail() -> None:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(full_name="never")
+            raise RuntimeError
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        update_then_fail()
+    assert callbacks == []
+    assert cached_name(user) == ("kept", "HIT")
+
+
+def test_partial_saves_of_stale_objects_cache_what_the_database_holds(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Two objects loaded before either write, each saving one field: the cache holds
+    both changes, not the second object's stale copy of the first field."""
+    user = make_user(email="old@example.com", full_name="Old")
+    first, second = User.objects.get(pk=user.pk), User.objects.get(pk=user.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        first.email = "new@example.com"
+        first.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        second.full_name = "New"
+        second.save(update_fields=["full_name"])
+    cached = cached_users.get(user.pk, "api")
+    assert cached.status == "HIT"
+    assert (cached.value["email"], cached.value["full_name"]) == ("new@example.com", "New")
+
+
+def test_after_raw_sql_a_bulk_update_without_changes_refreshes_the_cache(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The one call docs/caching.md gives for writes the cache cannot see."""
+    user = make_user(full_name="before")
+    cached_name(user)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {User._meta.db_table} SET full_name = %s WHERE id = %s", ["raw", user.pk]
+        )
+    assert cached_name(user) == ("before", "HIT")  # invisible to the cache, as documented
+    with django_capture_on_commit_callbacks(execute=True):
+        cached_users.bulk_update(User.objects.filter(pk=user.pk))
+    assert cached_name(user) == ("raw", "HIT")

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import pytest
 import redis
+from django.contrib.auth.models import update_last_login
 
 from tests.clients import BrowserClient
 from users.models import User
@@ -162,6 +163,52 @@ def test_a_deactivated_user_is_signed_out(
         user.is_active = False
         user.save()
     assert api.get("/api/auth/me/").status_code == 403
+
+
+def test_a_sign_in_racing_a_deactivation_does_not_keep_the_user_in(
+    api: BrowserClient, make_user: Callable[..., User], commits: Any
+) -> None:
+    """``update_last_login`` saves the object ``authenticate()`` loaded before the
+    password check; an admin deactivating the user meanwhile must still win."""
+    user = make_user(username="bob")
+    api.sign_in("bob")
+    loaded_before_the_check = User.objects.get(pk=user.pk)
+    with commits():
+        User.objects.filter(pk=user.pk).update(is_active=False)  # the admin, meanwhile
+    with commits():
+        update_last_login(User, loaded_before_the_check)  # the sign-in finishing
+    assert api.get("/api/auth/me/").status_code == 403
+
+
+def test_a_sign_in_racing_a_password_change_keeps_the_new_hash(
+    api: BrowserClient, new_api: Callable[..., BrowserClient], make_user: Callable[..., User],
+    commits: Any,
+) -> None:  # fmt: skip
+    user = make_user(username="bob")
+    attacker = new_api()
+    attacker.sign_in("bob")
+    loaded_before_the_check = User.objects.get(pk=user.pk)
+    with commits():  # the owner changes the password meanwhile
+        owner_row = User.objects.get(pk=user.pk)
+        owner_row.set_password("another-Horse-battery-8")
+        owner_row.save()
+    with commits():
+        update_last_login(User, loaded_before_the_check)
+    assert attacker.get("/api/auth/me/").status_code == 403
+    api.sign_in("bob", "another-Horse-battery-8")
+    assert api.get("/api/auth/me/").status_code == 200
+
+
+@pytest.mark.parametrize("flag", ["is_active", "is_staff"])
+def test_a_queryset_update_of_a_security_flag_applies_on_the_next_request(
+    api: BrowserClient, make_user: Callable[..., User], commits: Any, flag: str
+) -> None:
+    user = make_user(username="bob", is_staff=True)
+    api.sign_in("bob")
+    assert api.get("/api/cache/stats/").status_code == 200  # staff, cached
+    with commits():
+        User.objects.filter(pk=user.pk).update(**{flag: False})
+    assert api.get("/api/cache/stats/").status_code == 403
 
 
 def test_redis_never_holds_the_password_hash_or_pickle(
