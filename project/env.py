@@ -4,8 +4,11 @@ is read, so a malformed one stops start-up with a message naming the variable.""
 from __future__ import annotations
 
 import os
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
+
+N = TypeVar("N", int, float)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -24,19 +27,19 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    try:
-        return float(value) if value else default
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    return _env_number(name, default, float, "a number")
 
 
 def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "an integer")
+
+
+def _env_number(name: str, default: N, kind: type[N], what: str) -> N:
     value = os.environ.get(name)
     try:
-        return int(value) if value else default
+        return kind(value) if value else default
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}") from None
 
 
 def env_mapping(name: str, default: str) -> dict[str, str]:

@@ -56,8 +56,18 @@ def profile(user: CachedRecord, *, viewer: Viewer) -> dict[str, Any]:
     return present(user.record, waiting, viewer=viewer)
 
 
+def after_sign_in(user: User, *, viewer: Viewer) -> dict[str, Any]:
+    """``POST /api/auth/login/``: count the sign-in, show the live counts (one round trip)."""
+    try:
+        waiting = counters.count_login(user.pk)
+    except RedisError as exc:
+        logger.warning("login of %d not counted, Redis unavailable: %s", user.pk, exc)
+        waiting = None
+    return present(UserRecordSerializer(user).data, waiting, viewer=viewer)
+
+
 def account(user: User, *, viewer: Viewer) -> dict[str, Any]:
-    """A row just read or written (sign-in, update, me), with the live counts."""
+    """A row just written (an update), with the live counts."""
     return present(UserRecordSerializer(user).data, _pending(user.pk), viewer=viewer)
 
 

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
-from redis import RedisError
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -20,7 +17,7 @@ from rest_framework.views import APIView
 
 from ratelimit.throttles import LoginIPThrottle, LoginUsernameThrottle
 from sessions.services import revoke_all
-from users import counters, selectors
+from users import selectors
 from users.models import User
 from users.permissions import signed_in
 from users.serializers import (
@@ -29,8 +26,6 @@ from users.serializers import (
     PasswordChangeSerializer,
     UserSerializer,
 )
-
-logger = logging.getLogger("users")
 
 
 class CsrfView(APIView):
@@ -63,11 +58,7 @@ class LoginView(APIView):
                 {"detail": "Invalid username or password."}, status=status.HTTP_400_BAD_REQUEST
             )
         login(request, user)  # cycles the session key: no fixation
-        try:
-            counters.count_login(user.pk)
-        except RedisError as exc:
-            logger.warning("login of %d not counted, Redis unavailable: %s", user.pk, exc)
-        return Response(selectors.account(user, viewer=request))
+        return Response(selectors.after_sign_in(user, viewer=request))
 
 
 class LogoutView(APIView):
