@@ -1,13 +1,18 @@
 """Every key the cache service uses, built here and nowhere else.
 
 An entry and its lease share a hash tag, so the scripts that touch both stay in one
-Cluster slot. Generation counters are the only permanent keys: one per tag plus one
-global, a handful in all, and a counter that expired could repeat an old generation.
+Cluster slot. Generation counters are the only permanent keys: one per tag, and
+``GROUPS`` for "everything" (each entry belongs to one, by its key), so that the
+generation every read fetches is not one hot key on one Cluster shard.
 """
 
 from __future__ import annotations
 
+import zlib
+
 from project.redis.keys import hash_tag, make_key
+
+GROUPS = 16
 
 APP = "cache"
 
@@ -25,8 +30,19 @@ def tag_generation(tag: str) -> str:
     return make_key(APP, "tag", hash_tag(tag))
 
 
-def global_generation() -> str:
-    return make_key(APP, "generation")
+def group_generation(entry_key: str) -> str:
+    """The "everything" generation of the group ``entry_key`` belongs to."""
+    return _group(zlib.crc32(entry_key.encode()) % GROUPS)
+
+
+def group_generations() -> list[str]:
+    """Every group's generation: bumping them all drops everything."""
+    return [_group(n) for n in range(GROUPS)]
+
+
+def _group(n: int) -> str:
+    """``{prefix}:cache:generation:{g:<n>}``, a counter."""
+    return make_key(APP, "generation", hash_tag("g", n))
 
 
 def stats() -> str:

@@ -29,10 +29,14 @@ EVENTS = (
     "singleflight_timeout",
     "write_through",
     "write_through_rejected",
+    "write_through_failed",
     "invalidation",
     "invalidation_failed",
+    "invalidation_recorded",
+    "invalidation_replayed",
     "tag_invalidation",
     "generation_bump",
+    "generation_restarted",
     "redis_error",
 )
 FLUSH_INTERVAL = 30.0

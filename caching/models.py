@@ -1,4 +1,5 @@
-"""A monotonic version column for models whose cache entries are written through."""
+"""A monotonic version column for models whose cache entries are written through, and the
+changes recorded for Redis while it could not be reached."""
 
 from __future__ import annotations
 
@@ -69,3 +70,20 @@ def resolve_version(instance: models.Model) -> int:
         instance.refresh_from_db(fields=["version"])
         version = getattr(instance, "version", 0)
     return int(version)
+
+
+class PendingInvalidation(models.Model):
+    """A cache change (``caching.changes.Change``) recorded in the writer's transaction
+    because Redis could not be told; any process applies it once Redis answers."""
+
+    kind = models.CharField(max_length=8)
+    key = models.CharField(max_length=512, blank=True)
+    version = models.PositiveBigIntegerField(default=0)
+    ttl = models.PositiveIntegerField(default=3600)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} v{self.version}"

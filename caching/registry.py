@@ -1,12 +1,17 @@
 """Register a model with the cache: its cached views ("facets"), TTL and tags.
 
-After a save or delete **commits**, each facet of the row is written through (models
-with a ``version``, see :class:`caching.models.VersionedModel`) or invalidated, and the
-model's tags are bumped. Nothing happens for a transaction that rolls back, and nothing
-happens before the commit: a reader in between could otherwise cache the old committed
-row again (django-cacheops#22). ``QuerySet.update()`` sends no signals
-(django-cacheops#472): a VersionedQuerySet reports its rows (``rows_updated``), and
-``CachedModel.bulk_update`` covers querysets of other models.
+A save or delete **marks** each facet of the row inside its transaction, before the
+commit: a tombstone at the row's new version, so from then on readers go to the database
+and a fill of the older row is refused, and the model's tags are bumped. If Redis cannot
+be told, the write is refused in a request or recorded durably (``caching/policy.py``).
+After the **commit**, each facet is written through (models with a ``version``, see
+:class:`caching.models.VersionedModel`) and the tags bumped again (a reader could have
+loaded the old rows between the mark and the commit, django-cacheops#22). A rollback
+leaves only the marks: those rows are read from the database until the marks expire
+(``MARK_SECONDS``).
+``QuerySet.update()`` sends no signals (django-cacheops#472): a VersionedQuerySet reports
+its rows (``rows_updated``), and ``CachedModel.bulk_update`` covers querysets of other
+models.
 """
 
 from __future__ import annotations
@@ -19,12 +24,18 @@ from django.db import models, router, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 
+from caching import changes as change
 from caching import keys
+from caching.changes import HOLD, Change
 from caching.entries import DELETED, Result, Versioned
 from caching.models import VersionedQuerySet, resolve_version, rows_updated
 from caching.services import CacheService, cache_service
 
 Serialize = Callable[[Any], dict[str, Any]]
+# How long a mark lives: past any transaction's commit and its write-through. A rollback
+# leaves the marks, so it also bounds how long those rows go uncached after one. (A fill
+# can only land once its mark is gone; a later write-through replaces it with the commit.)
+MARK_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -64,10 +75,10 @@ class CachedModel:
 
         return self.service.get(self.key(pk, facet), load, ttl=self.ttl)
 
-    # --- After commit -----------------------------------------------------------------
+    # --- A write: marked before its commit, written through after it ----------------
 
     def saved(self, instance: models.Model, *, using: str, update_fields: Any = None) -> None:
-        """Schedule the cache update for a saved row; serialized now, written on commit.
+        """Mark a saved row now; write it through on commit.
 
         After ``save(update_fields=...)`` only those columns reached the database; the rest
         of the object may be older than the row (``update_last_login`` saves the object
@@ -75,45 +86,76 @@ class CachedModel:
         here, inside the transaction, locked by the UPDATE: what commits is what is cached.
         """
         if update_fields is None:
-            self._schedule_saved([instance], using=using)
+            self._changed([instance], using=using)
         else:
-            self._schedule_rows([instance.pk], using=using)
+            self._changed_rows([instance.pk], using=using)
 
-    def _schedule_rows(self, pks: Sequence[Any], *, using: str) -> None:
+    def _changed_rows(self, pks: Sequence[Any], *, using: str) -> None:
         rows = list(self.model._base_manager.using(using).filter(pk__in=pks))
-        self._schedule_saved(rows, using=using)
+        self._changed(rows, using=using)
         for pk in set(pks) - {row.pk for row in rows}:  # deleted meanwhile
             self.deleted(pk, using=using)
 
-    def _schedule_saved(self, rows: list[models.Model], *, using: str) -> None:
+    def _changed(self, rows: list[models.Model], *, using: str) -> None:
+        if not self.versioned:  # no version to order writes by: hold, then drop
+            self.reset([row.pk for row in rows], using=using)
+            return
         snapshots = [
             (row.pk, resolve_version(row), {n: f.serialize(row) for n, f in self.facets.items()})
             for row in rows
         ]
-        transaction.on_commit(lambda: self._apply_saved(snapshots), using=using)
-
-    def deleted(self, pk: Any, *, using: str, version: int = DELETED) -> None:
-        """Schedule the invalidation of a row's facets (a deletion by default) on commit."""
-        transaction.on_commit(lambda: self._apply_invalidated(pk, version), using=using)
-
-    def _apply_saved(self, snapshots: list[tuple[Any, int, dict[str, dict[str, Any]]]]) -> None:
-        if self.versioned:
-            items = [
-                (self.key(pk, name), data, version)
+        self._mark(
+            [
+                change.entry(self.key(pk, name), version, self._mark_ttl)
                 for pk, version, facets in snapshots
-                for name, data in facets.items()
-            ]
-            self.service.write_through_many(items, ttl=self.ttl)
-        else:
-            for pk, _, facets in snapshots:
-                for name in facets:
-                    self.service.invalidate(self.key(pk, name), ttl=self.ttl)
-        self.service.invalidate_tags(self.tags)
+                for name in facets
+            ],
+            using=using,
+        )
+        transaction.on_commit(lambda: self._write_through(snapshots, using=using), using=using)
 
-    def _apply_invalidated(self, pk: Any, version: int) -> None:
-        for name in self.facets:
-            self.service.invalidate(self.key(pk, name), version=version, ttl=self.ttl)
-        self.service.invalidate_tags(self.tags)
+    def deleted(self, pk: Any, *, using: str) -> None:
+        """Mark a deleted row's facets (a tombstone refusing every version) now."""
+        self._mark([change.entry(k, DELETED, self._mark_ttl) for k in self._keys(pk)], using=using)
+        transaction.on_commit(lambda: self._committed([], using=using), using=using)
+
+    def reset(self, pks: Sequence[Any], *, using: str) -> None:
+        """Hold rows' facets now (no fill lands), drop them on commit whatever their version:
+        for ``loaddata``, whose rows may be older than what is cached, and for models
+        without a version."""
+        entry_keys = [k for pk in pks for k in self._keys(pk)]
+        self._mark([change.entry(k, HOLD, self._mark_ttl) for k in entry_keys], using=using)
+        resets = [change.reset(k) for k in entry_keys]
+        transaction.on_commit(lambda: self._committed(resets, using=using), using=using)
+
+    @property
+    def _mark_ttl(self) -> int:
+        return min(self.ttl, MARK_SECONDS)
+
+    def _keys(self, pk: Any) -> list[str]:
+        return [self.key(pk, name) for name in self.facets]
+
+    def _tags(self) -> list[Change]:
+        return [change.tag(tag) for tag in self.tags]
+
+    def _mark(self, marks: list[Change], *, using: str) -> None:
+        # Outside a transaction the write has committed already: it can no longer be refused.
+        committed = not transaction.get_connection(using).in_atomic_block
+        self.service.submit([*marks, *self._tags()], using=using, committed=committed)
+
+    def _write_through(
+        self, snapshots: list[tuple[Any, int, dict[str, dict[str, Any]]]], *, using: str
+    ) -> None:
+        items = [
+            (self.key(pk, name), data, version)
+            for pk, version, facets in snapshots
+            for name, data in facets.items()
+        ]
+        self.service.write_through_many(items, ttl=self.ttl)  # failing, it leaves the marks
+        self._committed([], using=using)
+
+    def _committed(self, changes: list[Change], *, using: str) -> None:
+        self.service.submit([*changes, *self._tags()], using=using, committed=True)
 
     # --- Bulk paths -------------------------------------------------------------------
 
@@ -130,9 +172,9 @@ class CachedModel:
             if self.versioned:
                 changes = {**changes, "version": F("version") + 1}
             count = rows.update(**changes)
-            # Re-read: the values and versions this transaction wrote; one cache update
-            # for the batch after commit (two round trips, however many rows).
-            self._schedule_saved(list(rows), using=using)
+            # Re-read: the values and versions this transaction wrote; one mark and one
+            # write-through for the batch (a few round trips, however many rows).
+            self._changed(list(rows), using=using)
         return count
 
 
@@ -154,13 +196,13 @@ def register(
 
     def on_save(sender: type, instance: models.Model, **kwargs: Any) -> None:
         using = kwargs.get("using") or router.db_for_write(sender)
-        if kwargs.get("raw"):  # loaddata: related rows may be missing, so do not serialize
-            cached.deleted(instance.pk, using=using, version=getattr(instance, "version", 0))
+        if kwargs.get("raw"):  # loaddata: maybe older than the cache; related rows may be missing
+            cached.reset([instance.pk], using=using)
         else:
             cached.saved(instance, using=using, update_fields=kwargs.get("update_fields"))
 
     def on_rows_updated(sender: type, pks: list[Any], using: str, **kwargs: Any) -> None:
-        cached._schedule_rows(pks, using=using)
+        cached._changed_rows(pks, using=using)
 
     def on_delete(sender: type, instance: models.Model, **kwargs: Any) -> None:
         cached.deleted(instance.pk, using=kwargs.get("using") or router.db_for_write(sender))

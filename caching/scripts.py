@@ -6,6 +6,7 @@ from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
+from redis.cluster import RedisCluster
 
 from project.redis.scripts import load
 
@@ -29,9 +30,11 @@ def write(
     return _store(client, entry, lease, "", ttl_ms, version, fields)
 
 
-def invalidate(client: Redis, entry: str, lease: str, *, ttl_ms: int, version: int) -> int:
-    """1 invalidated, 0 a newer value was kept."""
-    return int(load(__file__, "invalidate")(client, keys=[entry, lease], args=[ttl_ms, version]))
+def invalidate(
+    client: Redis | Pipeline, entry: str, lease: str, *, ttl_ms: int, version: int
+) -> Any:
+    """A tombstone at ``version``: 1 invalidated, 0 a newer value was kept."""
+    return load(__file__, "invalidate")(client, keys=[entry, lease], args=[ttl_ms, version])
 
 
 def _store(
@@ -40,3 +43,15 @@ def _store(
 ) -> Any:  # fmt: skip
     args = [token, ttl_ms, version, *(item for pair in fields.items() for item in pair)]
     return load(__file__, "store")(client, keys=[entry, lease], args=args)
+
+
+def generation(client: Redis | Pipeline, key: str, *, bump: bool) -> Any:
+    """Bump a generation counter (``bump``), or make it if it is missing; its new value.
+    A missing counter restarts at the server's clock in µs, never at an old value."""
+    return load(__file__, "generation")(client, keys=[key], args=["bump" if bump else "init"])
+
+
+def batch(client: Redis) -> Redis | Pipeline:
+    """A pipeline for a batch of scripts; on a Cluster the client itself (a cluster
+    pipeline refuses EVALSHA), so they run one by one, each touching one slot."""
+    return client if isinstance(client, RedisCluster) else client.pipeline(transaction=False)

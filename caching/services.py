@@ -13,10 +13,14 @@ entry in one pipelined round trip; the entry counts only if its generations are 
 - **Versions**: fills and write-throughs carry the row's version; an older version never
   replaces a newer one, and invalidations leave a tombstone holding the version, so
   reordered writes cannot bring back an old value. Deletions hold ``DELETED``.
-- **Tags** are generation counters: invalidating a tag is one ``INCR``; entries written
-  under the old generation stop counting. No sets of members, no ``KEYS``.
-- **Failure policy** (``caching/recovery.py``): a Redis error opens the circuit breaker and
-  the call reads through (``BYPASS``); an invalidation that fails is not forgotten.
+- **Tags** are generation counters (``generations.py``): invalidating a tag is one bump;
+  entries written under the old generation stop counting. No sets of members, no
+  ``KEYS``. "Everything" is one generation per group of entries.
+- **Changes** (``caching/changes.py``) are applied by :meth:`CacheService.submit`; one
+  that cannot reach Redis is refused in a request or recorded in the database
+  (``policy.py``, ``recovery.py``), and recorded ones are replayed by every process.
+- **Failure policy**: a Redis error opens the circuit breaker and reads go to the database
+  (``BYPASS``).
 """
 
 from __future__ import annotations
@@ -24,15 +28,17 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
 from redis import Redis, RedisError
 from redis.client import Pipeline
-from redis.cluster import RedisCluster
 
-from caching import entries, keys, scripts
+from caching import changes as change
+from caching import entries, generations, keys, scripts
+from caching.changes import Change
 from caching.entries import Loader, Result, unwrap
 from caching.metrics import Metrics
 from caching.recovery import Recovery
@@ -56,11 +62,7 @@ class CacheService:
     ) -> None:
         self._client = client
         self.metrics = metrics or Metrics()
-        self.recovery = Recovery(
-            breaker=breaker or CircuitBreaker(),
-            metrics=self.metrics,
-            bump_generation=self.invalidate_all,
-        )
+        self.recovery = Recovery(breaker=breaker or CircuitBreaker(), metrics=self.metrics)
         self.lease_ms = lease_ms
         self.wait_max = wait_max
         self._sleep = sleep
@@ -74,7 +76,7 @@ class CacheService:
         return self.recovery.breaker
 
     def reset(self) -> None:
-        """Forget this process's failure state: a closed breaker, no pending recovery."""
+        """Forget this process's failure state: a closed breaker, a replay at the next use."""
         self.recovery.reset()
 
     # --- Reads ------------------------------------------------------------------------
@@ -87,6 +89,8 @@ class CacheService:
             return self._bypass(loader)
         try:
             client = self._redis  # a Cluster client connects as it is made
+            if self.recovery.replay_due():
+                self.recovery.replay(self.apply)
             generation, tag_generations, value = self._read(client, key, tags)
         except RedisError as exc:
             self.recovery.failed("read", exc)
@@ -130,8 +134,10 @@ class CacheService:
         """One round trip: the generations, the entry's current value (or None), and this
         process's metrics when they are due."""
         pipe = self._read_pipeline(client, key, tags)
-        *generations, entry = self._execute_read(pipe, queued=len(tags) + 2)
-        generation, *tag_generations = (int(reply or 0) for reply in generations)
+        *replies, entry = self._execute_read(pipe, queued=len(tags) + 2)
+        (generation, *tag_generations), restarted = self._generations(client, key, tags, replies)
+        if restarted:
+            return generation, tag_generations, None  # nothing was written under a new counter
         value = entries.decode(entry, generation, tags, tag_generations)
         return generation, tag_generations, value
 
@@ -139,17 +145,23 @@ class CacheService:
         """One round trip: the entry's current value (or None) and whether a lease is held."""
         pipe = self._read_pipeline(client, key, tags)
         pipe.exists(keys.lease(key))
-        *generations, entry, leased = self._execute_read(pipe, queued=len(tags) + 3)
-        generation, *tag_generations = (int(reply or 0) for reply in generations)
+        *replies, entry, leased = self._execute_read(pipe, queued=len(tags) + 3)
+        (generation, *tag_generations), _ = self._generations(client, key, tags, replies)
         return entries.decode(entry, generation, tags, tag_generations), bool(leased)
 
     def _read_pipeline(self, client: Redis, key: str, tags: Sequence[str]) -> Pipeline:
         pipe = client.pipeline(transaction=False)
-        pipe.get(keys.global_generation())
-        for tag in tags:
-            pipe.get(keys.tag_generation(tag))
+        for counter in generations.counters(key, tags):
+            pipe.get(counter)
         pipe.hgetall(key)
         return pipe
+
+    def _generations(
+        self, client: Redis, key: str, tags: Sequence[str], replies: list[Any]
+    ) -> tuple[list[int], bool]:
+        values, made = generations.values(client, generations.counters(key, tags), replies)
+        self.metrics.incr("generation_restarted", made)
+        return values, made > 0
 
     def _execute_read(self, pipe: Pipeline, *, queued: int) -> list[Any]:
         """Run a read of ``queued`` commands, with this process's due metrics riding along
@@ -200,11 +212,9 @@ class CacheService:
     def write_through(
         self, key: str, data: Any, *, version: int, ttl: int, tags: Sequence[str] = ()
     ) -> bool:
-        """Store committed ``data`` unless a newer version is cached; void in-flight fills.
-
-        Returns False when the write was refused or Redis failed (then the entry is
-        invalidated by the global generation once Redis answers again).
-        """
+        """Store committed ``data`` over its writer's mark (or an older entry), unless a
+        newer version is cached; void in-flight fills. False if refused or Redis failed:
+        the mark then stays, and readers fill from the database."""
         return self.write_through_many([(key, data, version)], ttl=ttl, tags=tags) == 1
 
     def write_through_many(
@@ -212,79 +222,66 @@ class CacheService:
     ) -> int:
         """Write through many ``(key, data, version)`` in two round trips (the generations,
         then one pipeline of scripts); returns how many were stored."""
-        if not items:
-            return 0
-        if not self.recovery.usable():
-            self.recovery.lost("write_through", f"{len(items)} entries")
+        if not items or not self.recovery.usable():
             return 0
         try:
             client = self._redis
+            counters = [
+                *(keys.group_generation(key) for key, _, _ in items),
+                *(keys.tag_generation(tag) for tag in tags),
+            ]
             pipe = client.pipeline(transaction=False)
-            pipe.get(keys.global_generation())
-            for tag in tags:
-                pipe.get(keys.tag_generation(tag))
-            generation, *tag_generations = (int(reply or 0) for reply in pipe.execute())
-            # One pipeline of scripts; a cluster pipeline refuses EVALSHA, so there the
-            # scripts run one by one (each still touches one slot).
-            batch = client if isinstance(client, RedisCluster) else client.pipeline(False)
-            replies = [
+            for counter in counters:
+                pipe.get(counter)
+            values, made = generations.values(client, counters, pipe.execute())
+            self.metrics.incr("generation_restarted", made)
+            groups, tag_generations = values[: len(items)], values[len(items) :]
+            batch = scripts.batch(client)
+            results = [
                 scripts.write(
                     batch, key, keys.lease(key), ttl_ms=ttl * 1000, version=version,
-                    fields=entries.encode(data, generation, tags, tag_generations),
+                    fields=entries.encode(data, group, tags, tag_generations),
                 )
-                for key, data, version in items
+                for (key, data, version), group in zip(items, groups, strict=True)
             ]  # fmt: skip
-            if batch is not client:
-                replies = batch.execute()
+            if isinstance(batch, Pipeline):
+                results = batch.execute()
         except RedisError as exc:
             self.recovery.failed("write_through", exc)
-            self.recovery.lost("write_through", f"{len(items)} entries")
+            self.metrics.incr("write_through_failed", len(items))
             return 0
         self.recovery.succeeded()
-        stored = sum(1 for reply in replies if int(reply) == 1)
+        stored = sum(1 for reply in results if int(reply) == 1)
         self.metrics.incr("write_through", stored)
         self.metrics.incr("write_through_rejected", len(items) - stored)
         return stored
 
     def invalidate(self, key: str, *, version: int = 0, ttl: int = 3600) -> None:
         """Drop ``key`` as of ``version`` (a tombstone refuses anything older), void fills."""
-        if not self.recovery.usable():
-            self.recovery.lost("invalidate", key)
-            return
-        try:
-            scripts.invalidate(
-                self._redis, key, keys.lease(key), ttl_ms=ttl * 1000, version=version
-            )
-        except RedisError as exc:
-            self.recovery.failed("invalidate", exc)
-            self.recovery.lost("invalidate", key)
-            return
-        self.recovery.succeeded()
-        self.metrics.incr("invalidation")
+        self.submit([change.entry(key, version, ttl)])
 
     def invalidate_tags(self, tags: Sequence[str]) -> None:
         """Make every entry written under the current generation of ``tags`` a miss."""
-        if not tags:
-            return
-        if not self.recovery.usable():
-            self.recovery.lost("invalidate_tags", ",".join(tags))
-            return
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            for tag in tags:
-                pipe.incr(keys.tag_generation(tag))
-            pipe.execute()
-        except RedisError as exc:
-            self.recovery.failed("invalidate_tags", exc)
-            self.recovery.lost("invalidate_tags", ",".join(tags))
-            return
-        self.recovery.succeeded()
-        self.metrics.incr("tag_invalidation", len(tags))
+        self.submit([change.tag(tag) for tag in tags])
 
     def invalidate_all(self) -> None:
-        """Make every entry a miss: bump the global generation."""
-        self._redis.incr(keys.global_generation())
-        self.metrics.incr("generation_bump")
+        """Make every entry a miss: bump every group's generation."""
+        self.submit([change.EVERYTHING])
+
+    def submit(
+        self, changes: Sequence[Change], *, using: str = "default", committed: bool = False
+    ) -> None:
+        """Apply ``changes`` in Redis now, else refuse or record them (``Recovery.submit``)."""
+        if changes:
+            self.recovery.submit(changes, self.apply, using=using, committed=committed)
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        """Apply ``changes`` in Redis now; raises RedisError."""
+        change.apply(self._redis, changes)
+        kinds = Counter(item.kind for item in changes)
+        self.metrics.incr("invalidation", kinds["entry"] + kinds["reset"])
+        self.metrics.incr("tag_invalidation", kinds["tag"])
+        self.metrics.incr("generation_bump", kinds["all"])
 
     def flush_metrics(self) -> dict[str, int]:
         """Add this process's counts to the shared totals and return the totals."""

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "caching.middleware.ReadYourWritesMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ratelimit.middleware.RateLimitHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

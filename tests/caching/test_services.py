@@ -21,7 +21,7 @@ from project.redis.local import LocalRedis
 if TYPE_CHECKING:
     from tests.conftest import Outage
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 KEY = keys.entry("thing", 1, "api", 1)
 
@@ -57,8 +57,23 @@ def test_stale_set_is_refused_by_the_lease(service: CacheService, loader: Any) -
     assert service.metrics.snapshot()["fill_rejected"] == 1
 
 
+def write(service: CacheService, data: Any, version: int) -> bool:
+    """A writer as the registry runs one: the mark before its commit, the write-through after."""
+    service.invalidate(KEY, version=version, ttl=60)
+    return service.write_through(KEY, data, version=version, ttl=60)
+
+
+def test_a_write_through_without_its_mark_stores_nothing(
+    service: CacheService, loader: Any
+) -> None:
+    """The mark was evicted: a late write-through of an older row must not land where the
+    newer entry was; the next read fills from the database instead."""
+    assert service.write_through(KEY, {"name": "v5"}, version=5, ttl=60) is False
+    assert service.get(KEY, loader(Versioned({"name": "v6"}, 6)), ttl=60).status == "MISS"
+
+
 def test_a_fill_older_than_a_write_through_is_refused(service: CacheService, loader: Any) -> None:
-    writer = lambda: service.write_through(KEY, {"name": "v5"}, version=5, ttl=60)  # noqa: E731
+    writer = lambda: write(service, {"name": "v5"}, 5)  # noqa: E731
     reader = loader(Versioned({"name": "v4"}, 4), hook=writer)
     service.get(KEY, reader, ttl=60)
     hit = service.get(KEY, loader(None), ttl=60)
@@ -68,20 +83,20 @@ def test_a_fill_older_than_a_write_through_is_refused(service: CacheService, loa
 def test_write_throughs_arriving_in_reverse_order_keep_the_newer(
     service: CacheService, loader: Any
 ) -> None:
-    assert service.write_through(KEY, {"name": "v6"}, version=6, ttl=60) is True
-    assert service.write_through(KEY, {"name": "v5"}, version=5, ttl=60) is False
+    assert write(service, {"name": "v6"}, 6) is True
+    assert write(service, {"name": "v5"}, 5) is False
     assert service.get(KEY, loader(None), ttl=60).value == {"name": "v6"}
 
 
 def test_a_late_invalidation_keeps_a_newer_value(service: CacheService, loader: Any) -> None:
-    service.write_through(KEY, {"name": "v7"}, version=7, ttl=60)
+    write(service, {"name": "v7"}, 7)
     service.invalidate(KEY, version=6, ttl=60)  # the commit of v6, reported late
     assert service.get(KEY, loader(None), ttl=60).value == {"name": "v7"}
 
 
 def test_a_deletion_tombstone_refuses_older_writes(service: CacheService, loader: Any) -> None:
     service.invalidate(KEY, version=DELETED, ttl=60)
-    assert service.write_through(KEY, {"name": "v5"}, version=5, ttl=60) is False
+    assert write(service, {"name": "v5"}, 5) is False
     result = service.get(KEY, loader(None), ttl=60)
     assert (result.value, result.status) == (None, "MISS")
 
@@ -182,7 +197,9 @@ def test_an_invalidation_lost_to_an_outage_is_applied_when_redis_returns(
     redis_down.end()
     after = service.get(KEY, loader({"name": "v2"}), ttl=60)
     assert (after.value, after.status) == ({"name": "v2"}, "MISS")
-    assert service.metrics.snapshot()["generation_bump"] == 1
+    counts = service.metrics.snapshot()
+    assert (counts["invalidation_recorded"], counts["invalidation_replayed"]) == (1, 1)
+    assert counts["generation_bump"] == 0  # that one key, not everyone's cache
 
 
 @pytest.mark.standalone
