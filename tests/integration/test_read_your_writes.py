@@ -23,28 +23,21 @@ Reads never fail because of Redis (they fall back to the database); writes may b
 from __future__ import annotations
 
 import bisect
-import http.cookiejar
-import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.message import Message
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from project.redis.local import BASE_DIR, LocalRedis
+from project.redis.local import LocalRedis
+from tests.integration.servers import Browser, gunicorns, migrate
 
 pytestmark = pytest.mark.redis
 
@@ -56,45 +49,6 @@ PAUSE_EVERY = 1.0  # seconds between pauses
 PAUSE_MS = 300  # longer than REDIS_SOCKET_TIMEOUT (0.25 s): stalled writes time out
 RETRY_PAUSE = 0.05
 NAME = re.compile(r"^w\d+-(\d+)$")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Browser:
-    """A cookie-keeping HTTP client that sends the CSRF header like a SPA would.
-
-    Unlike test_two_instances' it returns the headers too, and tolerates a non-JSON body
-    (Django's plain 500 page), so that a server error is counted, not a crash of the thread.
-    """
-
-    def __init__(self) -> None:
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def call(self, base: str, method: str, path: str, body: Any = None) -> tuple[int, Any, Message]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        token = next((c.value for c in self.jar if c.name == "csrftoken"), None)
-        if token:
-            headers["X-CSRFToken"] = token
-            headers["Referer"] = base
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
-        try:
-            with self.opener.open(request, timeout=10) as response:
-                return response.status, _decode(response.read()), response.headers
-        except urllib.error.HTTPError as error:
-            return error.code, _decode(error.read()), error.headers
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return raw.decode(errors="replace")
 
 
 @pytest.fixture
@@ -126,40 +80,10 @@ def instances(tmp_path: Path, storm_redis: LocalRedis) -> Iterator[Cluster]:
         "THROTTLE_RATES": "anon=1000000/min,user=1000000/min,login=1000/min",
         "REDIS_KEY_PREFIX": "storm",
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=BASE_DIR, env=env, check=True,
-    )  # fmt: skip
-    ports = (free_port(), free_port())
+    migrate(env)
     logs = (tmp_path / "gunicorn-a.log", tmp_path / "gunicorn-b.log")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "project.wsgi", "--workers", "2", "--worker-class", "sync"]
-
-    def start(port: int, log: Path) -> subprocess.Popen[bytes]:
-        with log.open("w") as output:  # the server's warnings, to read when the test fails
-            return subprocess.Popen(
-                [*command, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-                cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    processes = [start(port, log) for port, log in zip(ports, logs, strict=True)]
-    bases = (f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}")
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/api/health/", timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, f"{base} did not start"
-                    time.sleep(0.1)
-        yield Cluster(bases, logs)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
+    with gunicorns(env, count=2, workers=2, logs=logs) as bases:
+        yield Cluster((bases[0], bases[1]), logs)
 
 
 @dataclass(frozen=True)
@@ -182,10 +106,10 @@ def sign_up(base: str, k: int) -> tuple[int, Browser]:
     """Register user ``k`` and sign in: their id and their signed-in browser."""
     browser = Browser()
     user = {"username": f"storm{k}", "email": f"storm{k}@example.com", "password": PASSWORD}
-    status, created, _ = browser.call(base, "POST", "/api/users/", user)
+    status, created, _ = browser.request(base, "POST", "/api/users/", user)
     assert status == 201, created
-    browser.call(base, "GET", "/api/auth/csrf/")
-    status, body, _ = browser.call(
+    browser.request(base, "GET", "/api/auth/csrf/")
+    status, body, _ = browser.request(
         base, "POST", "/api/auth/login/", {"username": user["username"], "password": PASSWORD}
     )
     assert status == 200, body
@@ -244,7 +168,7 @@ def test_a_write_acknowledged_is_read_by_every_process_while_redis_stalls(
         while not stop.is_set():
             base = bases[attempt % 2]  # every attempt, a retry too, on the other instance
             attempt += 1
-            status, _, _ = browser.call(
+            status, _, _ = browser.request(
                 base, "PATCH", f"/api/users/{user_id}/", {"full_name": f"w{k}-{n}"}
             )
             if 200 <= status < 300:
@@ -260,7 +184,7 @@ def test_a_write_acknowledged_is_read_by_every_process_while_redis_stalls(
         while not stop.is_set():
             user_id, base = ids[(i // 2) % WRITERS], bases[(i + r) % 2]
             started = time.monotonic()
-            status, body, headers = browser.call(base, "GET", f"/api/users/{user_id}/")
+            status, body, headers = browser.request(base, "GET", f"/api/users/{user_id}/")
             value = value_of(body) if status == 200 else -1
             reads[r].append(Read(user_id, base, started, status, value, headers["X-Cache"] or ""))
             i += 1

@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from project.redis.local import BASE_DIR
+from tests.integration.servers import Browser, gunicorns, migrate
 
 pytestmark = pytest.mark.redis
 
 PASSWORD = "correct-Horse-battery-9"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Browser:
-    """A cookie-keeping HTTP client that sends the CSRF header like a SPA would."""
-
-    def __init__(self) -> None:
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def call(self, base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        token = next((c.value for c in self.jar if c.name == "csrftoken"), None)
-        if token:
-            headers["X-CSRFToken"] = token
-            headers["Referer"] = base
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
-        try:
-            with self.opener.open(request, timeout=10) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
 
 
 @pytest.fixture(scope="module")
@@ -64,34 +24,9 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         "THROTTLE_RATES": "anon=10/min,user=1000/min,login=100/min",
         "REDIS_KEY_PREFIX": "twoinstances",
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=BASE_DIR, env=env, check=True,
-    )  # fmt: skip
-    ports = [free_port(), free_port()]
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "project.wsgi", "--workers", "1", "--log-level", "warning"]
-    processes = [
-        subprocess.Popen([*command, "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env)
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/api/health/", timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, f"{base} did not start"
-                    time.sleep(0.1)
+    migrate(env)
+    with gunicorns(env, count=2, workers=1) as bases:
         yield bases[0], bases[1]
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
 
 
 def test_a_limit_is_shared_exactly_across_instances(instances: tuple[str, str]) -> None:

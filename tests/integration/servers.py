@@ -1,0 +1,106 @@
+"""Real servers for the black-box tests: gunicorn instances, and a browser that speaks to them."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from email.message import Message
+from pathlib import Path
+from typing import IO, Any
+
+from project.redis.local import BASE_DIR
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def migrate(env: Mapping[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=BASE_DIR, env=env, check=True,
+    )  # fmt: skip
+
+
+@contextmanager
+def gunicorns(
+    env: Mapping[str, str], *, count: int, workers: int, logs: Sequence[Path] = ()
+) -> Iterator[list[str]]:
+    """``count`` gunicorn instances of ``workers`` sync workers each, on free loopback ports,
+    answering ``/api/health/``; their base URLs. Each writes to its log, if given."""
+    ports = [free_port() for _ in range(count)]
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "project.wsgi", "--workers", str(workers), "--log-level", "warning"]
+    with ExitStack() as files:  # each child keeps its own copy of its log's descriptor
+        outputs: list[IO[str] | None] = [files.enter_context(log.open("w")) for log in logs]
+        outputs = outputs or [None] * count
+        processes = [
+            subprocess.Popen(
+                [*command, "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=dict(env),
+                stdout=output, stderr=subprocess.STDOUT if output else None,
+            )
+            for port, output in zip(ports, outputs, strict=True)
+        ]  # fmt: skip
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for base in bases:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/api/health/", timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, f"{base} did not start"
+                    time.sleep(0.1)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+class Browser:
+    """A cookie-keeping HTTP client that sends the CSRF header like a SPA would."""
+
+    def __init__(self) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def call(self, base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        status, data, _ = self.request(base, method, path, body)
+        return status, data
+
+    def request(
+        self, base: str, method: str, path: str, body: Any = None
+    ) -> tuple[int, Any, Message]:
+        """Status, body (JSON, or text such as Django's plain 500 page) and headers."""
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        token = next((c.value for c in self.jar if c.name == "csrftoken"), None)
+        if token:
+            headers["X-CSRFToken"] = token
+            headers["Referer"] = base
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, _decode(response.read()), response.headers
+        except urllib.error.HTTPError as error:
+            return error.code, _decode(error.read()), error.headers
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw.decode(errors="replace")
