@@ -9,12 +9,17 @@ entries current; so a missing one is made at once, at the server's clock in µs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from redis import Redis
+from redis import Redis, RedisError
 
-from caching import keys, scripts
+from caching import changes, keys, scripts
+from caching.metrics import Metrics
+from project.redis.epoch import losses
+
+T = TypeVar("T")
+ROUNDS = 8  # each distinct loss is noticed once per process: a few nodes at most
 
 
 def counters(entry_key: str, tags: Sequence[str]) -> list[str]:
@@ -30,3 +35,19 @@ def values(client: Redis, names: Sequence[str], replies: list[Any]) -> tuple[lis
             replies[i] = scripts.generation(client, names[i], bump=False)
             made += 1
     return [int(reply) for reply in replies], made
+
+
+def settled(client: Redis, read: Callable[[], T], metrics: Metrics) -> T:
+    """``read()``, known to have read no data older than a loss this process noticed: a
+    loss noticed before is settled first; one noticed during the read (its connection
+    was new) is settled, and the read runs again."""
+    for _ in range(ROUNDS):
+        if losses.pending() and losses.settle(
+            client, lambda: changes.apply(client, [changes.EVERYTHING])
+        ):
+            metrics.incr("data_loss_settled")
+        seen = losses.noticed
+        result = read()
+        if losses.noticed == seen:
+            return result
+    raise RedisError(f"Redis noticed {ROUNDS} losses of data in a row")

@@ -37,6 +37,7 @@ EVENTS = (
     "tag_invalidation",
     "generation_bump",
     "generation_restarted",
+    "data_loss_settled",
     "redis_error",
 )
 FLUSH_INTERVAL = 30.0

@@ -133,6 +133,11 @@ class CacheService:
     def _read(self, client: Redis, key: str, tags: Sequence[str]) -> tuple[int, list[int], Any]:
         """One round trip: the generations, the entry's current value (or None), and this
         process's metrics when they are due."""
+        return generations.settled(client, lambda: self._read_once(client, key, tags), self.metrics)
+
+    def _read_once(
+        self, client: Redis, key: str, tags: Sequence[str]
+    ) -> tuple[int, list[int], Any]:
         pipe = self._read_pipeline(client, key, tags)
         *replies, entry = self._execute_read(pipe, queued=len(tags) + 2)
         (generation, *tag_generations), restarted = self._generations(client, key, tags, replies)
@@ -143,11 +148,15 @@ class CacheService:
 
     def _read_with_lease(self, client: Redis, key: str, tags: Sequence[str]) -> tuple[Any, bool]:
         """One round trip: the entry's current value (or None) and whether a lease is held."""
-        pipe = self._read_pipeline(client, key, tags)
-        pipe.exists(keys.lease(key))
-        *replies, entry, leased = self._execute_read(pipe, queued=len(tags) + 3)
-        (generation, *tag_generations), _ = self._generations(client, key, tags, replies)
-        return entries.decode(entry, generation, tags, tag_generations), bool(leased)
+
+        def read() -> tuple[Any, bool]:
+            pipe = self._read_pipeline(client, key, tags)
+            pipe.exists(keys.lease(key))
+            *replies, entry, leased = self._execute_read(pipe, queued=len(tags) + 3)
+            (generation, *tag_generations), _ = self._generations(client, key, tags, replies)
+            return entries.decode(entry, generation, tags, tag_generations), bool(leased)
+
+        return generations.settled(client, read, self.metrics)
 
     def _read_pipeline(self, client: Redis, key: str, tags: Sequence[str]) -> Pipeline:
         pipe = client.pipeline(transaction=False)

@@ -1,5 +1,6 @@
-"""Fixtures every test may use: the real test Redis, an outage on demand, threads released
-together, API clients that behave like a browser, users, and ``manage.py`` in a subprocess."""
+"""Fixtures every test may use: the real test Redis, an outage on demand, Redis servers of a
+test's own (a snapshot to restart from, a replica to promote), threads released together,
+API clients that behave like a browser, users, and ``manage.py`` in a subprocess."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from redis import Redis
 
 from caching.services import cache_service
+from project.redis import epoch
 from project.redis.client import get_client
+from project.redis.epoch import losses
 from project.redis.local import BASE_DIR
 from tests.clients import PASSWORD, BrowserClient
+from tests.own_redis import ReplicatedRedis, SnapshotRedis, replicated_redis, snapshot_redis
 from users.models import User
 
 T = TypeVar("T")
@@ -31,15 +37,49 @@ def redis_client() -> Redis:
     """
     client = get_client()
     client.flushdb()
+    keep_epoch_records(client)
     return client
 
 
+def keep_epoch_records(client: Redis) -> None:
+    """FLUSHDB took the records of adopted data (``project/redis/epoch.py``) with it: put
+    them back, or each new connection of the test would report a possible loss and drop
+    the cache mid-test. An emptied server has nothing stale to serve."""
+    if settings.REDIS_TOPOLOGY.kind != "cluster":
+        client.set(epoch.record_key(), client.info("server")["run_id"])
+        return
+    for address, node in client.cluster_nodes().items():  # type: ignore[attr-defined]
+        if "master" in node["flags"] and node["slots"]:
+            host, port = address.rsplit(":", 1)
+            with Redis(host=host, port=int(port), socket_timeout=2) as direct:
+                run_id = direct.info("server")["run_id"]
+            client.set(epoch.record_key(int(node["slots"][0][0])), run_id)
+
+
 @pytest.fixture(autouse=True)
-def fresh_cache_service() -> Iterator[None]:
-    """The process-wide cache service keeps failure state; no test leaks it to another."""
+def fresh_cache_service(redis_client: Redis) -> Iterator[None]:
+    """The process-wide cache service keeps failure state, and the process the losses of
+    Redis data it noticed (a new connection to the emptied test Redis is one); no test
+    leaks them to another."""
     cache_service.reset()
+    losses.clear()
     yield
     cache_service.reset()
+    losses.clear()
+
+
+@pytest.fixture
+def snapshot_server(tmp_path: Path) -> Iterator[SnapshotRedis]:
+    """A redis-server of this test's own that can crash and restart from its snapshot."""
+    with snapshot_redis(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def replicated(tmp_path: Path) -> Iterator[ReplicatedRedis]:
+    """A primary and a replica of this test's own, on loopback ports."""
+    with replicated_redis(tmp_path) as pair:
+        yield pair
 
 
 @pytest.fixture(autouse=True)

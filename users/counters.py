@@ -12,9 +12,14 @@ the fence of the flush lock) and drops the claim only after the commit. So:
 - only one flusher runs at a time (``project.locks.lock.Lock``), and one paused past the lock's
   TTL is refused at its write by the fence.
 
+A batch's id is given with its first count (``count.lua``), not when it is claimed, so
+Redis losing writes never applies counts twice: a batch it brings back after it was
+flushed (a restart from an older snapshot, a failover to a replica that missed the claim)
+holds an id the database has, and is dropped.
+
 Lost counts: only if Redis itself loses data (a restart without persistence, a failover
-to a replica that had not received the increments) between a count and its flush:
-at most one flush interval of counts.
+to a replica that had not received the increments) between a count and its flush, and
+the counts added to a batch that came back after its flush: at most one flush interval.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ def _count(user_id: int, bump: str, client: Redis | None) -> Pending:
     views, logins = _fields(user_id)
     pending_views, pending_logins, claimed_views, claimed_logins = scripts.count(
         client or get_client(), keys.counters_pending(), keys.counters_claim(),
-        bump=bump, views=views, logins=logins,
+        bump=bump, views=views, logins=logins, batch=secrets.token_hex(16) if bump else "",
     )  # fmt: skip
     return Pending(pending_views + claimed_views, pending_logins + claimed_logins)
 

@@ -28,6 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
+from project.redis import epoch
 from project.redis.config import parse
 
 
@@ -41,6 +42,7 @@ def cluster_client(nodes: Sequence[tuple[str, int]], **options: Any) -> RedisClu
             # Redirections (MOVED/ASK) are followed; connection errors are not retried
             # with backoff, so a request never stalls for seconds.
             retry=Retry(NoBackoff(), 1),
+            redis_connect_func=epoch.on_cluster_connect,  # notices a restart or failover
             **options,
         )
     except RedisClusterException as exc:

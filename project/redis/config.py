@@ -20,6 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from project.redis import epoch
+
 STANDALONE_SCHEMES = {"redis", "rediss", "unix"}
 
 
@@ -118,6 +120,8 @@ def cache_settings(
         "retry": Retry(NoBackoff(), 0),
         "health_check_interval": 30,
     }
+    if topology.kind != "cluster":  # the Cluster client installs its own (cluster.py)
+        pool["redis_connect_func"] = epoch.on_connect  # notices a restart or a failover
     if timed and topology.kind == "standalone":
         from project.redis.timing import connection_class_for
 

@@ -232,4 +232,4 @@ def test_async_contract(redis_client: redis.Redis) -> None:
         await SessionStore.aclear_expired()  # a no-op: nothing left after it, below
 
     asyncio.run(scenario())
-    assert list(redis_client.scan_iter()) == []
+    assert list(redis_client.scan_iter(match="*:sessions:*")) == []

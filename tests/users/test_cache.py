@@ -9,7 +9,9 @@ import pytest
 import redis
 from django.contrib.auth.models import update_last_login
 
+from project.redis.local import LocalRedis
 from tests.clients import BrowserClient
+from tests.own_redis import SnapshotRedis
 from users.models import User
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -231,3 +233,35 @@ def test_redis_never_holds_the_password_hash_or_pickle(
     assert not any(value.startswith(b"\x80") for value in values)  # pickle's opcode
     password_hash = User.objects.get(pk=user.pk).password.encode()
     assert not any(password_hash in value for value in values)
+
+
+@pytest.mark.local_redis
+def test_a_password_change_holds_when_redis_restarts_from_an_older_snapshot(
+    api: BrowserClient, new_api: Callable[..., BrowserClient], make_user: Callable[..., User],
+    commits: Any, password: str,
+) -> None:  # fmt: skip
+    """The snapshot holds the attacker's session and the old auth snapshot: both come
+    back with the restart, and the session must still not work."""
+    make_user(username="bob")
+    attacker = new_api()
+    attacker.sign_in("bob")
+    assert attacker.get("/api/auth/me/").status_code == 200  # the auth snapshot is cached
+    stolen = attacker.cookies["sessionid"].value
+    server = SnapshotRedis(LocalRedis.from_environ().directory)  # the suite's own server
+    dump = server.server.directory / "dump.rdb"
+    try:
+        server.snapshot()
+        api.sign_in("bob")
+        with commits():
+            changed = api.unsafe(
+                "post", "/api/auth/password/",
+                {"old_password": password, "new_password": "another-Horse-battery-8"},
+            )  # fmt: skip
+        assert changed.status_code == 204
+        assert attacker.get("/api/auth/me/").status_code == 403
+        server.crash_and_restart()
+        attacker.cookies["sessionid"] = stolen  # the attacker kept the cookie
+        assert attacker.get("/api/auth/me/").status_code == 403
+        assert api.get("/api/auth/me/").status_code in {200, 403}  # its session may be lost
+    finally:
+        dump.unlink(missing_ok=True)  # the suite's server keeps nothing

@@ -10,6 +10,8 @@ import redis
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from project.locks import keys as lock_keys
+from tests.own_redis import ReplicatedRedis, SnapshotRedis
 from users import counters, keys
 from users.models import CounterFlush, User
 
@@ -136,3 +138,35 @@ def test_logins_are_counted(make_user: Callable[..., User]) -> None:
     assert counters.pending(user.pk).logins == 2
     call_command("flush_counters")
     assert stored(user) == (0, 2)
+
+
+@pytest.mark.django_db
+def test_a_batch_redis_brings_back_after_its_flush_is_not_applied_again(
+    make_user: Callable[..., User], snapshot_server: SnapshotRedis
+) -> None:
+    user, own = make_user(), snapshot_server.client()
+    for _ in range(3):
+        counters.count_view(user.pk, client=own)
+    snapshot_server.snapshot()  # holds the batch, unflushed
+    assert counters.flush(client=own).increments == 3
+    snapshot_server.crash_and_restart()  # the batch is pending again
+    again = counters.flush(client=own)
+    assert (again.increments, again.reapplied) == (0, True)
+    assert stored(user) == (3, 0)
+
+
+@pytest.mark.django_db
+def test_a_replica_promoted_between_claim_and_commit_does_not_apply_the_batch_twice(
+    make_user: Callable[..., User], replicated: ReplicatedRedis
+) -> None:
+    user, primary = make_user(), replicated.client(replicated.primary)
+    for _ in range(3):
+        counters.count_view(user.pk, client=primary)
+    replicated.wait_in_sync()
+    # The claim (RENAME) reaches the primary only: the replica still holds the batch.
+    assert counters.flush(client=primary, before_commit=replicated.cut_off_replica).increments == 3
+    promoted = replicated.client(replicated.replica)
+    promoted.delete(lock_keys.lock(counters.FLUSH_LOCK))  # as its TTL would, a minute later
+    assert counters.pending(user.pk, client=promoted).views == 3  # shown, until its flush
+    assert counters.flush(client=promoted).reapplied
+    assert stored(user) == (3, 0)
