@@ -69,13 +69,13 @@ class Recovery:
     def submit(
         self, changes: Sequence[Change], apply: Apply, *, using: str, committed: bool
     ) -> None:
-        """``apply(changes)`` now. If Redis cannot be told: in a request, before the commit,
+        """``apply(changes)`` now, whatever the breaker says (reads skip Redis while it is
+        open; a write that Redis can take is not refused). If Redis cannot be told: in a
+        request, before the commit,
         raise ``CacheUnavailableError`` (the write rolls back, the client gets a 503);
         otherwise record them in the database ``using`` (in its current transaction, if
         any) for every process to replay."""
-        try:
-            if not self.usable():
-                raise RedisError("the circuit breaker is open")
+        try:  # even with the breaker open: a write is refused only if Redis fails it
             apply(changes)
         except RedisError as exc:
             self.failed("invalidate", exc)

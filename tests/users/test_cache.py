@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import redis
 from django.contrib.auth.models import update_last_login
+from django.core.management import call_command
 
 from project.redis.local import LocalRedis
 from tests.clients import BrowserClient
@@ -265,3 +267,24 @@ def test_a_password_change_holds_when_redis_restarts_from_an_older_snapshot(
         assert api.get("/api/auth/me/").status_code in {200, 403}  # its session may be lost
     finally:
         dump.unlink(missing_ok=True)  # the suite's server keeps nothing
+
+
+def test_loaddata_of_an_older_fixture_is_what_reads_see_and_it_is_cached_again(
+    api: BrowserClient, make_user: Callable[..., User], commits: Any, tmp_path: Path
+) -> None:
+    """The fixture's row has an older version than the cached one: the cache must give
+    way to the database, not refuse the older version for good."""
+    user = make_user(username="bob", full_name="Old")
+    fixture = tmp_path / "bob.json"
+    call_command("dumpdata", "users.user", f"--pks={user.pk}", output=str(fixture), verbosity=0)
+    with commits():
+        user.full_name = "New"
+        user.save()
+    assert api.get(f"/api/users/{user.pk}/").json()["full_name"] == "New"
+    assert api.get(f"/api/users/{user.pk}/")["X-Cache"] == "HIT"
+    with commits():
+        call_command("loaddata", str(fixture), verbosity=0)
+    restored = api.get(f"/api/users/{user.pk}/")
+    again = api.get(f"/api/users/{user.pk}/")
+    assert (restored.json()["full_name"], restored["X-Cache"]) == ("Old", "MISS")
+    assert (again.json()["full_name"], again["X-Cache"]) == ("Old", "HIT")
