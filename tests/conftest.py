@@ -69,6 +69,23 @@ def fresh_cache_service(redis_client: Redis) -> Iterator[None]:
 
 
 @pytest.fixture
+def redis_config(redis_client: Redis) -> Iterator[Callable[..., None]]:
+    """``redis_config(maxmemory_policy="allkeys-lru", ...)`` sets the suite's Redis's
+    configuration for this test; it is set back after it."""
+    saved: dict[str, str] = {}
+
+    def configure(**options: str | int) -> None:
+        for option, value in options.items():
+            name = option.replace("_", "-")
+            saved.setdefault(name, str(redis_client.config_get(name)[name]))
+            redis_client.config_set(name, value)
+
+    yield configure
+    for name, value in saved.items():
+        redis_client.config_set(name, value)
+
+
+@pytest.fixture
 def snapshot_server(tmp_path: Path) -> Iterator[SnapshotRedis]:
     """A redis-server of this test's own that can crash and restart from its snapshot."""
     with snapshot_redis(tmp_path / "redis") as server:

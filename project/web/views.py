@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from project.redis import server
 from project.redis.client import get_client
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class ApiRootView(APIView):
 
 
 class HealthView(APIView):
-    """Report whether Redis and the database answer: 200 when both do, else 503."""
+    """Report whether Redis and the database answer: 200 when both do, else 503. Settings
+    of the Redis server that can cost the project data are listed under ``warnings``
+    (still a 200: the service works)."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
@@ -58,7 +61,14 @@ class HealthView(APIView):
     @extend_schema(
         responses={
             (200, "application/json"): inline_serializer(
-                "Health", {"redis": serializers.CharField(), "database": serializers.CharField()}
+                "Health",
+                {
+                    "redis": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "warnings": serializers.ListField(
+                        child=serializers.CharField(), required=False
+                    ),
+                },
             ),
             (503, "application/json"): inline_serializer(
                 "HealthFailing",
@@ -67,18 +77,23 @@ class HealthView(APIView):
         }
     )
     def get(self, request: Request) -> Response:
-        status = {"redis": _check_redis(), "database": _check_database()}
-        healthy = all(value == "ok" for value in status.values())
-        return Response(status, status=200 if healthy else 503)
+        redis_status, warnings = _check_redis()
+        body: dict[str, object] = {"redis": redis_status, "database": _check_database()}
+        healthy = body["redis"] == body["database"] == "ok"
+        if warnings:
+            body["warnings"] = warnings
+        return Response(body, status=200 if healthy else 503)
 
 
-def _check_redis(client: Redis | None = None) -> str:
+def _check_redis(client: Redis | None = None) -> tuple[str, list[str]]:
     try:
-        (client or get_client()).ping()
+        client = client or get_client()  # a Cluster client connects as it is made
+        client.ping()
+        warnings = server.warnings(client)
     except RedisError as exc:
         logger.warning("health: redis unavailable: %s", exc)
-        return f"unavailable ({type(exc).__name__})"
-    return "ok"
+        return f"unavailable ({type(exc).__name__})", []
+    return "ok", warnings
 
 
 def _check_database() -> str:

@@ -76,3 +76,14 @@ def test_demo_admin_creates_a_staff_account_that_can_sign_in(
     assert password in capsys.readouterr().out
     assert User.objects.filter(username="admin", is_staff=True).count() == 1
     assert Client().login(username="admin", password=password)
+
+
+@pytest.mark.standalone
+def test_the_admin_index_warns_when_redis_may_evict_what_the_project_keeps(
+    admin_client_: Client, redis_config: Callable[..., None]
+) -> None:
+    redis_config(maxmemory=1 << 30, maxmemory_policy="allkeys-random")
+    page = admin_client_.get("/admin/")
+    assert page.status_code == 200
+    assert b'id="redis-warnings"' in page.content
+    assert b"maxmemory-policy allkeys-random can evict" in page.content

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import fakeredis
 import pytest
@@ -32,7 +33,20 @@ def test_api_root_is_browsable_html_in_a_browser(api: APIClient) -> None:
 def test_health_is_ok_when_redis_and_database_answer(api: APIClient) -> None:
     response = api.get("/api/health/")
     assert response.status_code == 200
-    assert response.json() == {"redis": "ok", "database": "ok"}
+    assert {key: response.json()[key] for key in ("redis", "database")} == {
+        "redis": "ok",
+        "database": "ok",
+    }
+
+
+@pytest.mark.standalone
+def test_health_warns_but_stays_200_when_redis_may_evict_what_the_project_keeps(
+    api: APIClient, redis_config: Callable[..., None]
+) -> None:
+    redis_config(maxmemory=1 << 30, maxmemory_policy="allkeys-lru")
+    response = api.get("/api/health/")
+    assert response.status_code == 200
+    assert any("allkeys-lru" in line for line in response.json()["warnings"])
 
 
 @pytest.mark.usefixtures("redis_down")
@@ -45,9 +59,9 @@ def test_health_is_503_when_redis_is_down(api: APIClient) -> None:
 def test_health_check_reports_a_disconnected_server() -> None:
     server = fakeredis.FakeServer()
     client = fakeredis.FakeRedis(server=server)
-    assert _check_redis(client) == "ok"
+    assert _check_redis(client)[0] == "ok"
     server.connected = False
-    assert _check_redis(client) == "unavailable (ConnectionError)"
+    assert _check_redis(client) == ("unavailable (ConnectionError)", [])
 
 
 def test_unknown_api_path_is_a_json_404(api: APIClient) -> None:
