@@ -111,6 +111,9 @@ if not REDIS_KEY_PREFIX or ":" in REDIS_KEY_PREFIX:
 # Request paths must fail fast when Redis stalls: short timeouts, no client retries.
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.25)
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
+# On Sentinel, a logout or a revocation waits (at most this long) for a replica to have
+# it, so a failover right after it cannot bring the session back (0: never wait).
+REDIS_WAIT_REPLICA_MS = env_int("REDIS_WAIT_REPLICA_MS", 100)
 
 # Server-Timing header with the request's SQL queries and Redis round trips.
 SERVER_TIMING = env_bool("SERVER_TIMING", DEBUG)

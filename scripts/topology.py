@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER_PORTS = (7100, 7101, 7102)
@@ -67,8 +69,10 @@ def wait_for(port: int, timeout: float = 10) -> None:
 
 def shutdown(port: int) -> None:
     # Not running, or the server closed the connection as it shut down: both fine.
+    # No retries: redis-py's default would reconnect, with backoff, to a server gone.
     with contextlib.suppress(redis.RedisError):
-        redis.Redis(port=port, socket_timeout=2).shutdown(nosave=True)
+        conn = redis.Redis(port=port, socket_timeout=2, retry=Retry(NoBackoff(), 0))
+        conn.shutdown(nosave=True, now=True)
 
 
 def cluster_start() -> str:

@@ -11,7 +11,9 @@ The index and the sessions live in different Cluster slots, so no operation span
 atomically; instead they are ordered. Revocation deletes the session first and the entry
 second, and a save only ever updates a session that still exists (``update.lua``), so a
 request in flight during a revocation cannot bring its session back: at worst it leaves
-a dead entry, which no listing shows.
+a dead entry, which no listing shows. Under Sentinel a logout or a revocation also waits
+(bounded) for a replica to have it (``project/redis/replicas.py``), so that a failover
+right after it cannot bring the session back either.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.conf import settings
 from redis import Redis
 
 from project.redis.client import get_client
+from project.redis.replicas import execute_replicated
 from sessions import keys
 
 MAX_SESSIONS_PER_USER = 100
@@ -55,8 +58,8 @@ def index(
     pipe.execute()
     live = _live_entries(client, user_id)
     oldest_first = sorted(live.values(), key=lambda entry: entry[0])
-    for _, _, meta in oldest_first[:-MAX_SESSIONS_PER_USER]:
-        revoke_key(user_id=user_id, session_key=meta["key"], client=client)
+    excess = [meta["key"] for _, _, meta in oldest_first[:-MAX_SESSIONS_PER_USER]]
+    revoke_keys(user_id=user_id, session_keys=excess, client=client)
 
 
 def unindex(*, user_id: str, session_key: str, client: Redis | None = None) -> None:
@@ -69,7 +72,7 @@ def delete_session(session_key: str, *, client: Redis | None = None) -> None:
     pipe = client.pipeline(transaction=False)
     pipe.hget(keys.session(session_key), "u")
     pipe.delete(keys.session(session_key))
-    owner, _ = pipe.execute()
+    owner, _ = execute_replicated(pipe)
     if owner:
         unindex(user_id=owner.decode(), session_key=session_key, client=client)
 
@@ -110,18 +113,27 @@ def revoke_all(*, user_id: str, except_key: str | None = None, client: Redis | N
     keep = keys.public_id(except_key) if except_key else None
     # Bytes, here and below: the clients run without decode_responses.
     entries = cast("dict[bytes, bytes]", client.hgetall(keys.index(user_id)))
-    ended = 0
-    for public_id, raw in entries.items():
-        if public_id.decode() != keep:
-            ended += revoke_key(user_id=user_id, session_key=json.loads(raw)["key"], client=client)
-    return ended
+    session_keys = [
+        json.loads(raw)["key"] for public_id, raw in entries.items() if public_id.decode() != keep
+    ]
+    return revoke_keys(user_id=user_id, session_keys=session_keys, client=client)
 
 
 def revoke_key(*, user_id: str, session_key: str, client: Redis | None = None) -> int:
-    """Delete the session, then its index entry (that order: see the module docstring)."""
+    return revoke_keys(user_id=user_id, session_keys=[session_key], client=client)
+
+
+def revoke_keys(*, user_id: str, session_keys: list[str], client: Redis | None = None) -> int:
+    """Delete the sessions (on a replica too, under Sentinel), then their index entries
+    (that order: see the module docstring); how many were live."""
+    if not session_keys:
+        return 0
     client = client or get_client()
-    ended = int(client.delete(keys.session(session_key)))
-    unindex(user_id=user_id, session_key=session_key, client=client)
+    pipe = client.pipeline(transaction=False)
+    for session_key in session_keys:
+        pipe.delete(keys.session(session_key))
+    ended = sum(int(reply) for reply in execute_replicated(pipe))
+    client.hdel(keys.index(user_id), *(keys.public_id(key) for key in session_keys))
     return ended
 
 
