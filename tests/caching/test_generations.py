@@ -4,12 +4,15 @@ of those values stays a miss, whatever the writes that follow."""
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import redis
+from django.conf import settings
+from redis.crc import key_slot
 
 from caching import keys
 from caching.entries import Versioned
@@ -111,3 +114,21 @@ def test_an_evicted_counter_restarts_above_its_old_values(
     assert int(own.info("stats")["evicted_keys"]) > 0
     own.config_set("maxmemory", 0)
     assert_stays_a_miss(service, own, counter, loader)
+
+
+def test_the_everything_generation_is_no_single_hot_key() -> None:
+    """Every cached read fetches its group's generation: sixteen groups, sixteen slots,
+    and entries spread over all of them."""
+    assert len({key_slot(key.encode()) for key in keys.group_generations()}) == keys.GROUPS
+    per_group = Tally(
+        keys.group_generation(keys.entry("user", n, "api", 1)) for n in range(1, 1601)
+    )
+    assert set(per_group) == set(keys.group_generations())
+    assert min(per_group.values()) > 1600 / keys.GROUPS / 2
+
+
+def test_on_a_cluster_every_primary_holds_some_of_the_groups(redis_client: redis.Redis) -> None:
+    if settings.REDIS_TOPOLOGY.kind != "cluster":
+        pytest.skip("needs Redis Cluster (make test-cluster)")
+    nodes = {redis_client.get_node_from_key(key).name for key in keys.group_generations()}  # type: ignore[attr-defined]
+    assert nodes == {node.name for node in redis_client.get_primaries()}  # type: ignore[attr-defined]
