@@ -394,9 +394,9 @@ def _targets(r: dict) -> list[str]:
             + (
                 ""
                 if reads["service_hit"]["x_raw_get"] <= 1.3
-                else ": the hit pipelines the global generation with the entry (2 commands, 1 "
-                "round trip); that generation is what keeps entries written before a lost "
-                "invalidation from being served"
+                else ": the hit pipelines its group's generation with the entry (2 commands, "
+                "1 round trip); that generation is what drops every entry at once (after a "
+                "Redis data loss, a migrate, invalidate_all)"
             ),
         ),
         ("signed-in cached detail: 0 SQL", signed["sql"] == 0, f"{signed['sql']} queries"),

@@ -9,6 +9,9 @@ generation every read fetches is not one hot key on one Cluster shard.
 from __future__ import annotations
 
 import zlib
+from functools import cache, lru_cache
+
+from django.conf import settings
 
 from project.redis.keys import hash_tag, make_key
 
@@ -27,20 +30,27 @@ def lease(entry_key: str) -> str:
 
 
 def tag_generation(tag: str) -> str:
-    return make_key(APP, "tag", hash_tag(tag))
+    return _tag_generation(settings.REDIS_KEY_PREFIX, tag)
 
 
 def group_generation(entry_key: str) -> str:
     """The "everything" generation of the group ``entry_key`` belongs to."""
-    return _group(zlib.crc32(entry_key.encode()) % GROUPS)
+    return _group(settings.REDIS_KEY_PREFIX, zlib.crc32(entry_key.encode()) % GROUPS)
 
 
 def group_generations() -> list[str]:
     """Every group's generation: bumping them all drops everything."""
-    return [_group(n) for n in range(GROUPS)]
+    return [_group(settings.REDIS_KEY_PREFIX, n) for n in range(GROUPS)]
 
 
-def _group(n: int) -> str:
+# Every cached read builds these names: built once per prefix, bounded in number.
+@lru_cache(maxsize=1024)
+def _tag_generation(prefix: str, tag: str) -> str:
+    return make_key(APP, "tag", hash_tag(tag))
+
+
+@cache
+def _group(prefix: str, n: int) -> str:
     """``{prefix}:cache:generation:{g:<n>}``, a counter."""
     return make_key(APP, "generation", hash_tag("g", n))
 

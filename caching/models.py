@@ -17,7 +17,8 @@ rows_updated = Signal()
 
 
 class VersionedQuerySet(models.QuerySet[Any]):
-    """``update()`` that bumps ``version`` and tells the cache which rows it changed."""
+    """``update()`` (and an upserting ``bulk_create()``) that bumps ``version`` and tells
+    the cache which rows it changed."""
 
     def update(self, **kwargs: Any) -> int:
         with transaction.atomic(using=self.db):
@@ -33,6 +34,27 @@ class VersionedQuerySet(models.QuerySet[Any]):
         return count
 
     update.alters_data = True  # type: ignore[attr-defined]
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        """``bulk_create()``; with ``update_conflicts=True`` the rows it updated (it sends
+        no signals, and its ``ON CONFLICT DO UPDATE`` cannot bump ``version``) get their
+        version bumped and are reported like an ``update()``, in the same transaction."""
+        if not kwargs.get("update_conflicts"):
+            return super().bulk_create(objs, *args, **kwargs)
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            pks = [obj.pk for obj in created if obj.pk is not None]
+            if len(pks) < len(created):  # a backend that returns no ids: find them
+                unique = kwargs.get("unique_fields") or ()
+                match = models.Q()
+                for obj in created:
+                    match |= models.Q(**{name: getattr(obj, name) for name in unique})
+                rows = self.model._base_manager.using(self.db).filter(match)
+                pks = list(rows.values_list("pk", flat=True))
+            VersionedQuerySet(self.model, using=self.db).filter(pk__in=pks).update()
+        return created
+
+    bulk_create.alters_data = True  # type: ignore[attr-defined]
 
 
 class VersionedModel(models.Model):

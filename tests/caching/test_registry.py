@@ -132,6 +132,22 @@ def test_a_plain_queryset_update_is_written_through(
     assert User.objects.get(pk=user.pk).version == 2
 
 
+def test_an_upserting_bulk_create_is_written_through(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    """``bulk_create(update_conflicts=True)`` updates rows in place, with no signal."""
+    user = make_user(username="bob", full_name="old")
+    cached_name(user)
+    incoming = User(username="bob", email=user.email, full_name="new")
+    with django_capture_on_commit_callbacks(execute=True):
+        User.objects.bulk_create(
+            [incoming], update_conflicts=True, unique_fields=["username"],
+            update_fields=["full_name"],
+        )  # fmt: skip
+    assert cached_name(user) == ("new", "HIT")
+    assert User.objects.get(pk=user.pk).version == 2
+
+
 def test_bulk_update_is_written_through(
     make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
 ) -> None:
