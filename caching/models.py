@@ -11,8 +11,9 @@ from django.db.models.expressions import Combinable
 from django.dispatch import Signal
 
 # Sent inside the transaction of a queryset ``update()`` of a VersionedModel (also
-# ``bulk_update()``, which updates through it), with ``pks`` and ``using``: queryset writes
-# send no post_save, so the cache registry listens to this instead.
+# ``bulk_update()``, which updates through it), with ``pks``, ``using`` and the ``fields``
+# it set: queryset writes send no post_save, so the cache registry (and any index kept
+# from these rows) listens to this instead.
 rows_updated = Signal()
 
 
@@ -30,7 +31,7 @@ class VersionedQuerySet(models.QuerySet[Any]):
             kwargs.setdefault("version", F("version") + 1)
             rows = self.model._base_manager.using(self.db).filter(pk__in=pks)
             count = models.QuerySet.update(rows, **kwargs)
-            rows_updated.send(sender=self.model, pks=pks, using=self.db)
+            rows_updated.send(sender=self.model, pks=pks, using=self.db, fields=set(kwargs))
         return count
 
     update.alters_data = True  # type: ignore[attr-defined]

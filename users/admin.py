@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from redis import RedisError
 
 from sessions import services as sessions
 from users.models import CounterFlush, User, UserTag
@@ -75,13 +76,25 @@ class UserAdmin(DjangoUserAdmin):
     def live_sessions(self, user: User) -> str:
         if user.pk is None:
             return "-"
-        live = sessions.list_sessions(user_id=str(user.pk), current_key=None)
+        try:
+            live = sessions.list_sessions(user_id=str(user.pk), current_key=None)
+        except RedisError:
+            return "unknown: Redis is unavailable"
         return f"{len(live)} (use the action 'Revoke all sessions' on the user list to end them)"
 
     @admin.action(description="Revoke all sessions of the selected users")
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         own = request.session.session_key
-        ended = sum(sessions.revoke_all(user_id=str(user.pk), except_key=own) for user in queryset)
+        ended = 0
+        try:
+            for user in queryset:
+                ended += sessions.revoke_all(user_id=str(user.pk), except_key=own)
+        except RedisError as exc:
+            self.message_user(
+                request, f"Redis is unavailable ({exc}); revoked {ended} session(s) before it "
+                "failed. Retry shortly.", messages.ERROR,
+            )  # fmt: skip
+            return
         self.message_user(request, f"Revoked {ended} session(s).", messages.SUCCESS)
 
 

@@ -1,18 +1,43 @@
-"""Keep the Redis indexes of users in step with deletions (after commit)."""
+"""Keep the Redis indexes of users (leaderboard, tags) in step with every database write
+that changes them, after its commit: the API, the admin, querysets, deletions.
+
+Each index update re-reads the database (``leaderboard.resync``, ``tags.reindex``), so
+updates from any path converge on what committed; Redis failing is logged, and
+``rebuild_indexes`` repairs.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from redis import RedisError
 
+from caching.models import rows_updated
 from users import leaderboard, tags
-from users.models import User
+from users.models import User, UserTag
 
 
-def on_delete(sender: type, instance: User, **kwargs: Any) -> None:
+def on_user_saved(sender: type, instance: User, **kwargs: Any) -> None:
+    fields = kwargs.get("update_fields")
+    if fields is None or "points" in fields:
+        user_id = instance.pk
+        transaction.on_commit(lambda: leaderboard.resync([user_id]), using=kwargs.get("using"))
+
+
+def on_rows_updated(sender: type, pks: list[Any], using: str, **kwargs: Any) -> None:
+    if "points" in kwargs.get("fields", ()):
+        transaction.on_commit(lambda: leaderboard.resync(pks), using=using)
+
+
+def on_tag_changed(sender: type, instance: UserTag, **kwargs: Any) -> None:
+    user_id, tag = instance.user_id, instance.tag
+    removed = [tag] if kwargs.get("signal") is post_delete else []
+    transaction.on_commit(lambda: tags.reindex(user_id, removed=removed), using=kwargs.get("using"))
+
+
+def on_user_deleted(sender: type, instance: User, **kwargs: Any) -> None:
     user_id = instance.pk
 
     def drop() -> None:
@@ -26,4 +51,8 @@ def on_delete(sender: type, instance: User, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    post_delete.connect(on_delete, sender=User, dispatch_uid="users.indexes.delete")
+    post_save.connect(on_user_saved, sender=User, dispatch_uid="users.indexes.save")
+    rows_updated.connect(on_rows_updated, sender=User, dispatch_uid="users.indexes.rows")
+    post_save.connect(on_tag_changed, sender=UserTag, dispatch_uid="users.indexes.tag_save")
+    post_delete.connect(on_tag_changed, sender=UserTag, dispatch_uid="users.indexes.tag_delete")
+    post_delete.connect(on_user_deleted, sender=User, dispatch_uid="users.indexes.delete")

@@ -2,8 +2,9 @@
 
 Members are zero-padded user ids, so ties are ordered by id, deterministically (among
 equal points the higher id ranks first: Redis orders equal scores by member, and the board
-is read in reverse). Changes are applied with ``ZINCRBY`` after commit: increments
-commute, so two commits whose index updates arrive in either order give the same board.
+is read in reverse). After every commit that writes ``points`` (the API, the admin, a
+queryset update) the user's score is set from the database, read under the row's lock:
+updates land in commit order, and a lost one is repaired by the user's next write.
 An update lost to a Redis outage is logged; ``manage.py rebuild_indexes`` recomputes the
 board from the database.
 """
@@ -11,6 +12,7 @@ board from the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -38,21 +40,33 @@ def member(user_id: int) -> str:
 
 
 def add_points(*, user_id: int, delta: int) -> int:
-    """Add ``delta`` to the user's points; returns the new total. The board follows on commit."""
+    """Add ``delta`` to the user's points; returns the new total. The board follows on
+    commit (``users/indexes.py``: every write of ``points``, from any path)."""
     with transaction.atomic():
         cached_users.bulk_update(User.objects.filter(pk=user_id), points=F("points") + delta)
-        total = User.objects.values_list("points", flat=True).get(pk=user_id)
-        transaction.on_commit(lambda: _apply(user_id, delta))
-    return total
+        return User.objects.values_list("points", flat=True).get(pk=user_id)
 
 
-def _apply(user_id: int, delta: int) -> None:
+def resync(user_ids: Iterable[int], *, client: Redis | None = None) -> None:
+    """Give the users the places their points in the database say, now (a deleted user
+    leaves the board). Read under the rows' locks, so two resyncs of a user write Redis in
+    commit order. Redis failing is logged: the database holds the truth and
+    ``rebuild_indexes`` (or the next write of that user) repairs the board."""
+    ids = sorted(set(user_ids))
     try:
-        get_client().zincrby(keys.leaderboard(), delta, member(user_id))
+        with transaction.atomic():
+            points = dict(
+                User.objects.select_for_update().filter(pk__in=ids).values_list("pk", "points")
+            )
+            pipe = (client or get_client()).pipeline(transaction=False)
+            for user_id in ids:
+                if user_id in points:
+                    pipe.zadd(keys.leaderboard(), {member(user_id): points[user_id]})
+                else:
+                    pipe.zrem(keys.leaderboard(), member(user_id))
+            pipe.execute()
     except RedisError as exc:
-        logger.error(
-            "leaderboard: lost +%d for user %d (rebuild_indexes repairs): %s", delta, user_id, exc
-        )
+        logger.error("leaderboard: users %s not resynced (rebuild_indexes repairs): %s", ids, exc)
 
 
 def remove(user_id: int) -> None:

@@ -1,22 +1,26 @@
 """User tags: rows in the database (``UserTag``), sets in Redis as the index.
 
-The index is written after commit and can be rebuilt from the database at any time
-(``manage.py rebuild_indexes``). Intersections and unions over several users read each
+The index is written after every commit that changes a user's tags, from the database as
+it then is (``reindex``), and can be rebuilt from it at any time (``manage.py
+rebuild_indexes``). Intersections and unions over several users read each
 user's set in one pipelined round trip and combine them here: one user's set lives in
 that user's Cluster slot, so a server-side ``SINTER`` across users would cross slots.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import cast
 
 from django.db import transaction
-from redis import Redis
+from redis import Redis, RedisError
 
 from project.redis.client import get_client
 from users import keys
 from users.models import User, UserTag
+
+logger = logging.getLogger("users")
 
 MAX_TAGS = 20
 
@@ -29,26 +33,41 @@ def set_tags(*, user: User, tags: Iterable[str]) -> list[str]:
     """Replace the user's tags (validated slugs); the index follows on commit."""
     wanted = sorted(set(tags))
     with transaction.atomic():
-        current = set(
-            UserTag.objects.select_for_update().filter(user=user).values_list("tag", flat=True)
-        )
+        # The user's row lock orders tag writes of one user, and their reindexing below.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        current = set(UserTag.objects.filter(user=user).values_list("tag", flat=True))
         UserTag.objects.filter(user=user).exclude(tag__in=wanted).delete()
         UserTag.objects.bulk_create([UserTag(user=user, tag=t) for t in wanted if t not in current])
         removed = current - set(wanted)
-        transaction.on_commit(lambda: _index(user.pk, wanted, removed))
+        transaction.on_commit(lambda: reindex(user.pk, removed=removed))
     return wanted
 
 
-def _index(user_id: int, tags: list[str], removed: set[str]) -> None:
-    pipe = get_client().pipeline(transaction=False)
-    for tag in removed:
-        pipe.srem(keys.tag_users(tag), user_id)
-    for tag in tags:
-        pipe.sadd(keys.tag_users(tag), user_id)
-    pipe.delete(keys.user_tags(user_id))
-    if tags:
-        pipe.sadd(keys.user_tags(user_id), *tags)
-    pipe.execute()
+def reindex(user_id: int, *, removed: Iterable[str] = ()) -> None:
+    """Make the user's index what the database holds now (after any write of their tags:
+    the API, the admin). Read under the user's row lock, so that two reindexings land in
+    commit order whichever callback runs first. ``removed``: tags known to be gone (the
+    user's own set may have been lost). Redis failing is logged: the database has the
+    change, and ``rebuild_indexes`` or the user's next write repairs the index."""
+    try:
+        with transaction.atomic():
+            exists = User.objects.select_for_update().filter(pk=user_id).exists()
+            tags = set(UserTag.objects.filter(user_id=user_id).values_list("tag", flat=True))
+            client = get_client()
+            indexed = {
+                m.decode() for m in cast("set[bytes]", client.smembers(keys.user_tags(user_id)))
+            }
+            pipe = client.pipeline(transaction=False)
+            for tag in (indexed | set(removed)) - tags:
+                pipe.srem(keys.tag_users(tag), user_id)
+            for tag in tags if exists else ():
+                pipe.sadd(keys.tag_users(tag), user_id)
+            pipe.delete(keys.user_tags(user_id))
+            if tags and exists:
+                pipe.sadd(keys.user_tags(user_id), *tags)
+            pipe.execute()
+    except RedisError as exc:
+        logger.error("tags: user %d not reindexed (rebuild_indexes repairs): %s", user_id, exc)
 
 
 def unindex_user(user_id: int) -> None:

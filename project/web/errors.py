@@ -1,23 +1,39 @@
 """Errors as API clients need them: JSON with a ``detail`` under ``/api/``, HTML for browsers.
 
-``api_exception_handler`` is DRF's, plus ``Retry-After`` and the throttle's ``wait``; the
+``api_exception_handler`` is DRF's, plus ``Retry-After`` and the throttle's ``wait``, and a
+503 with ``Retry-After`` for a Redis error no feature handled (never a 500); the
 views below are Django's 404, 500 and CSRF failure pages (``handler404``, ``handler500``,
 ``CSRF_FAILURE_VIEW``) answering JSON to API clients.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
+from redis import RedisError
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger("project.web")
+
+
+REDIS_RETRY_AFTER = 5  # seconds: the breaker's cool-down, and a blip's usual length
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RedisError):  # a view whose answer lives in Redis: say when to retry
+        logger.warning("api: Redis unavailable in %s: %s", context.get("view"), exc)
+        set_rollback()  # nothing half-done stays, under ATOMIC_REQUESTS
+        return Response(
+            {"detail": "A service this answer needs (Redis) is unavailable. Retry shortly."},
+            status=503,
+            headers={"Retry-After": str(REDIS_RETRY_AFTER)},
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None

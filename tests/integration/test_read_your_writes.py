@@ -238,8 +238,8 @@ def test_a_write_acknowledged_is_read_by_every_process_while_redis_stalls(
         f"refused: {dict(Counter(refused))}):\n"
         f"{examples}"
     )
+    written = sum(len(h) for h in acks.values())
     print(
-        f"\nstorm: {pauses[0]} pauses, {len(answered)} reads answered, "
-        f"{sum(len(h) for h in acks.values())} writes acknowledged, refused {dict(Counter(refused))}, "
-        f"0 stale reads"
+        f"\nstorm: {pauses[0]} pauses, {len(answered)} reads answered, {written} writes "
+        f"acknowledged, refused {dict(Counter(refused))}, 0 stale reads"
     )

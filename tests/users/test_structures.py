@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from tests.clients import BrowserClient
 from users import keys, leaderboard, searches
+from users import tags as tag_index
 from users.models import User
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -225,3 +226,68 @@ def test_rebuild_and_deletion(
         users[-1].delete()
     assert leaderboard.standing(gone) is None
     assert APIClient().get(f"/api/users/{gone}/rank/").status_code == 404
+
+
+def test_tag_index_updates_applied_in_any_order_agree(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Two tag writes whose after-commit index updates run in the reverse order: the
+    index still ends as the database does."""
+    user = make_user()
+    with django_capture_on_commit_callbacks() as callbacks:
+        tag_index.set_tags(user=user, tags=["a"])
+        tag_index.set_tags(user=user, tags=["b"])
+    for callback in reversed(callbacks):
+        callback()
+    assert tag_index.users_with("a") == []
+    assert tag_index.users_with("b") == [user.pk]
+    assert tag_index.combined([user.pk], union=True) == ["b"]
+
+
+def test_tag_and_points_edits_outside_the_api_reach_the_indexes(
+    make_user: Callable[..., User], django_capture_on_commit_callbacks: Any
+) -> None:
+    """What the admin does (a tag inline, the points field), no rebuild_indexes needed."""
+    user = make_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.tags.create(tag="admin-made")
+        user.points = 9
+        user.save()
+    assert tag_index.users_with("admin-made") == [user.pk]
+    assert leaderboard.standing(user.pk) == leaderboard.Standing(user.pk, 1, 9)
+    with django_capture_on_commit_callbacks(execute=True):
+        user.tags.filter(tag="admin-made").delete()
+    assert tag_index.users_with("admin-made") == []
+
+
+@pytest.mark.standalone
+def test_a_tag_write_whose_index_update_fails_after_commit_still_answers_200(
+    bob: BrowserClient, redis_client: redis.Redis, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The database has the change: a 5xx would make the client retry a done write."""
+    me = User.objects.get(username="bob")
+    redis_client.client_pause(10_000, all=False)  # reads answer, writes stall past timeouts
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            put = bob.unsafe("put", f"/api/users/{me.pk}/tags/", {"tags": ["late"]})
+    finally:
+        redis_client.client_unpause()
+    assert (put.status_code, put.json()) == (200, {"tags": ["late"]})
+    assert list(me.tags.values_list("tag", flat=True)) == ["late"]
+    assert tag_index.users_with("late") == []  # the index update did fail
+    with django_capture_on_commit_callbacks(execute=True):
+        bob.unsafe("put", f"/api/users/{me.pk}/tags/", {"tags": ["late"]})  # the next write repairs
+    assert tag_index.users_with("late") == [me.pk]
+
+
+@pytest.mark.usefixtures("redis_down")
+@pytest.mark.parametrize(
+    "path",
+    ["/api/leaderboard/", "/api/users/1/rank/", "/api/tags/x/users/", "/api/tags/common/?users=1"],
+)
+def test_redis_backed_reads_are_a_503_with_retry_after_when_redis_is_down(path: str) -> None:
+    response = APIClient().get(path)
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert int(response["Retry-After"]) > 0
+    assert "Retry" in response.json()["detail"]
