@@ -193,7 +193,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "project.web.parsers.JSONParser",  # DRF's, with too-deep nesting a 400
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

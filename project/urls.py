@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
 
+handler400 = "project.web.errors.bad_request"
 handler404 = "project.web.errors.not_found"
 handler500 = "project.web.errors.server_error"

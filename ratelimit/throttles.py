@@ -83,6 +83,9 @@ class SlidingWindowThrottle(BaseThrottle):
 
     scope: str = ""
     policy: str = ""  # the name in the RateLimit headers; the scope if empty
+    # Redis failing: admit (True) or refuse with a 503 (False); None follows
+    # THROTTLE_FAIL_OPEN. A throttle that guards secrets (sign-in) always refuses.
+    fail_open: bool | None = None
 
     def get_scope(self, request: Request, view: APIView) -> str:
         return self.scope
@@ -142,7 +145,7 @@ class SlidingWindowThrottle(BaseThrottle):
 
     def _redis_failed(self, scope: str, exc: RedisError) -> bool:
         failures[scope] += 1
-        if settings.THROTTLE_FAIL_OPEN:
+        if settings.THROTTLE_FAIL_OPEN if self.fail_open is None else self.fail_open:
             logger.warning("throttle %s: Redis unavailable, admitting (fail open): %s", scope, exc)
             return True
         logger.warning("throttle %s: Redis unavailable, refusing with 503: %s", scope, exc)
@@ -190,9 +193,11 @@ class ScopedRateThrottle(SlidingWindowThrottle):
 
 
 class LoginIPThrottle(SlidingWindowThrottle):
-    """Sign-in attempts per client IP (scope ``login``); only POSTs count."""
+    """Sign-in attempts per client IP (scope ``login``); only POSTs count. Fails closed:
+    with Redis down, an unthrottled sign-in would be a password oracle."""
 
     scope = "login"
+    fail_open = False
 
     def get_ident(self, request: Request) -> str | None:  # type: ignore[override]
         return identity.ip_ident(request) if request.method == "POST" else None
@@ -204,6 +209,7 @@ class LoginUsernameThrottle(SlidingWindowThrottle):
 
     scope = "login"
     policy = "login-username"
+    fail_open = False
 
     def get_ident(self, request: Request) -> str | None:  # type: ignore[override]
         if request.method != "POST":

@@ -37,9 +37,11 @@ class Event:
             body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"not JSON: {exc}") from None
+        except RecursionError:  # a poison message must not kill its consumer
+            raise ValueError("JSON nested too deeply") from None
         if not isinstance(body, dict):
             raise ValueError("not an object")
-        if body.get("v") != VERSION:
+        if type(body.get("v")) is not int or body["v"] != VERSION:  # true == 1 in Python
             raise ValueError(f"unknown envelope version {body.get('v')!r}")
         checks = {
             "id": isinstance(body.get("id"), str) and body["id"],

@@ -2,8 +2,8 @@
 
 ``api_exception_handler`` is DRF's, plus ``Retry-After`` and the throttle's ``wait``, and a
 503 with ``Retry-After`` for a Redis error no feature handled (never a 500); the
-views below are Django's 404, 500 and CSRF failure pages (``handler404``, ``handler500``,
-``CSRF_FAILURE_VIEW``) answering JSON to API clients.
+views below are Django's 400, 404, 500 and CSRF failure pages (``handler400``,
+``handler404``, ``handler500``, ``CSRF_FAILURE_VIEW``) answering JSON to API clients.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
@@ -56,6 +58,24 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON 400 for API clients: a Host this site does not serve, a body or a form past
+    Django's limits (``SuspiciousOperation``, which Django answers before any view)."""
+    if not _wants_json(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        detail = "The Host header names no site served here."
+    elif isinstance(exception, RequestDataTooBig):
+        detail = (
+            f"The request body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes)."
+        )
+    elif isinstance(exception, TooManyFieldsSent):
+        detail = f"Too many fields (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})."
+    else:
+        detail = "Bad request."
+    return JsonResponse({"detail": detail}, status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -277,3 +277,19 @@ def test_each_request_is_counted_by_one_default_throttle(
     signed_in = APIClient()
     signed_in.force_login(make_user())
     assert signed_in.get("/api/users/")["RateLimit-Policy"] == '"user";q=6;w=60'
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("redis_down")
+@override_settings(THROTTLE_FAIL_OPEN=True)
+def test_sign_in_fails_closed_when_its_throttle_cannot_run(make_user: Any) -> None:
+    """Whatever the global policy: an unthrottled sign-in is a password oracle."""
+    make_user(username="owner")
+    client = APIClient()
+    guesses = [
+        client.post("/api/auth/login/", {"username": "owner", "password": f"guess-{n}"})
+        for n in range(30)
+    ]
+    assert {g.status_code for g in guesses} == {503}
+    assert guesses[0]["Retry-After"] == "5"
+    assert "retry" in guesses[0].json()["detail"]

@@ -115,8 +115,10 @@ def test_redis_down_defers_and_never_raises(redis_client: redis.Redis, redis_dow
         b"[]",
         b'{"v": 2}',
         b'{"v": 1, "id": "x", "type": "t", "at": "", "user_id": "1", "data": {}}',
+        b'{"v": true, "id": "x", "type": "t", "at": "", "user_id": 1, "data": {}}',
+        b"[" * 100_000 + b"]" * 100_000,  # a poison message: RecursionError in json.loads
     ],
 )
 def test_malformed_envelopes_are_refused(raw: bytes) -> None:
-    with pytest.raises(ValueError, match=r"not JSON|not an object|version|bad fields"):
+    with pytest.raises(ValueError, match=r"not JSON|not an object|version|bad fields|nested"):
         Event.from_json(raw)
