@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "caching.middleware.ReadYourWritesMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ratelimit.middleware.RateLimitHeadersMiddleware",
+    "ratelimit.signin.AdminSignInMiddleware",  # the API's sign-in protection for /admin/login/
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -151,7 +152,15 @@ EVENTS_STREAM_MAXLEN = 100_000  # each topic's stream is trimmed near this lengt
 # --- Rate limiting (ratelimit/) -------------------------------------------------------
 
 # scope → "N/period"; ratelimit's system check refuses an invalid rate at start-up.
-THROTTLE_RATES = env_mapping("THROTTLE_RATES", "anon=100/min,user=1000/min,login=5/min")
+# THROTTLE_RATES merges over these: a scope it names replaces its default, the others stay.
+DEFAULT_THROTTLE_RATES = {
+    "anon": "100/min",  # per address
+    "user": "1000/min",  # per signed-in user
+    "login": "5/min",  # sign-in attempts per address
+    "login_account": "10/15m",  # failed sign-ins per account, from clients new to it
+    "register": "10/h",  # registrations per address
+}
+THROTTLE_RATES = {**DEFAULT_THROTTLE_RATES, **env_mapping("THROTTLE_RATES", "")}
 # Redis down: admit and log (1), or refuse with 503 (0).
 THROTTLE_FAIL_OPEN = env_bool("THROTTLE_FAIL_OPEN", True)
 

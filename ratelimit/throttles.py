@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +66,7 @@ class Ledger:
     """The throttles' shared record of one request (kept on the Django request)."""
 
     recorded: list[tuple[str, str]] = field(default_factory=list)  # (key, member)
+    forgivable: list[tuple[str, str]] = field(default_factory=list)  # taken back on success
     refused: bool = False
     applied: list[Applied] = field(default_factory=list)
 
@@ -86,6 +86,7 @@ class SlidingWindowThrottle(BaseThrottle):
     # Redis failing: admit (True) or refuse with a 503 (False); None follows
     # THROTTLE_FAIL_OPEN. A throttle that guards secrets (sign-in) always refuses.
     fail_open: bool | None = None
+    forgivable = False  # counts only requests that fail (``ratelimit.signin.forgive``)
 
     def get_scope(self, request: Request, view: APIView) -> str:
         return self.scope
@@ -124,6 +125,8 @@ class SlidingWindowThrottle(BaseThrottle):
             return False
         if not book.refused:
             book.recorded.append((key, member))
+            if self.forgivable:
+                book.forgivable.append((key, member))
         return True
 
     def wait(self) -> float | None:
@@ -192,31 +195,11 @@ class ScopedRateThrottle(SlidingWindowThrottle):
         return user_or_ip(request)
 
 
-class LoginIPThrottle(SlidingWindowThrottle):
-    """Sign-in attempts per client IP (scope ``login``); only POSTs count. Fails closed:
-    with Redis down, an unthrottled sign-in would be a password oracle."""
+class RegisterThrottle(SlidingWindowThrottle):
+    """Registrations per client address (scope ``register``): whether an email or a
+    username is taken cannot be harvested at speed."""
 
-    scope = "login"
-    fail_open = False
+    scope = "register"
 
     def get_ident(self, request: Request) -> str | None:  # type: ignore[override]
         return identity.ip_ident(request) if request.method == "POST" else None
-
-
-class LoginUsernameThrottle(SlidingWindowThrottle):
-    """Sign-in attempts per username tried (scope ``login``): slows guessing one account's
-    password from many IPs."""
-
-    scope = "login"
-    policy = "login-username"
-    fail_open = False
-
-    def get_ident(self, request: Request) -> str | None:  # type: ignore[override]
-        if request.method != "POST":
-            return None
-        # A malformed body raises ParseError here: a 400, after the IP throttle counted it.
-        data = request.data
-        username = data.get("username") if isinstance(data, Mapping) else None
-        if not isinstance(username, str) or not username.strip():
-            return None
-        return identity.text_ident("username", username)

@@ -28,7 +28,10 @@ def pytest_load_initial_conftests(
     os.environ.setdefault("DJANGO_SECRET_KEY", "django-insecure-test-only")
     # Roomy limits, so tests that sign in often are not throttled; the throttle tests set
     # their own rates.
-    os.environ.setdefault("THROTTLE_RATES", "anon=1000/min,user=10000/min,login=100/min")
+    os.environ.setdefault(
+        "THROTTLE_RATES",
+        "anon=1000/min,user=10000/min,login=100/min,login_account=100/min,register=1000/min",
+    )
     if not os.environ.get("REDIS_URL"):
         os.environ.setdefault("LOCAL_REDIS_DIR", str(TEST_REDIS_DIR))
         server = LocalRedis.from_environ()

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ratelimit.throttles import LoginIPThrottle, LoginUsernameThrottle
+from ratelimit import signin
 from sessions.services import revoke_all
 from users import selectors
 from users.models import User
@@ -43,8 +43,9 @@ class LoginView(APIView):
     """Sign in with a username and password; the session cookie comes back."""
 
     permission_classes = [AllowAny]
-    # Scope "login" of THROTTLE_RATES, counted per client address and per username tried.
-    throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
+    # Scopes "login" (per client address) and "login_account" (failures per account from
+    # clients new to it): ratelimit/signin.py.
+    throttle_classes = list(signin.THROTTLES)
 
     # DRF checks CSRF only for authenticated sessions; a login form needs it too (login CSRF).
     @extend_schema(request=LoginSerializer, responses=UserSerializer)
@@ -58,7 +59,10 @@ class LoginView(APIView):
                 {"detail": "Invalid username or password."}, status=status.HTTP_400_BAD_REQUEST
             )
         login(request, user)  # cycles the session key: no fixation
-        return Response(selectors.after_sign_in(user, viewer=request))
+        signin.forgive(request)
+        response = Response(selectors.after_sign_in(user, viewer=request))
+        signin.remember(request, response, credentials.validated_data["username"])
+        return response
 
 
 class LogoutView(APIView):

@@ -16,6 +16,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ratelimit.throttles import RegisterThrottle
 from users import leaderboard, selectors
 from users import tags as tag_index
 from users.cache import list_page
@@ -37,6 +38,10 @@ class UserViewSet(viewsets.ModelViewSet):
 
     queryset = User.objects.order_by("id")
     permission_classes = [IsSelfOrStaffOrReadOnly]
+
+    def get_throttles(self) -> list[Any]:
+        throttles = super().get_throttles()
+        return [*throttles, RegisterThrottle()] if self.action == "create" else throttles
 
     def get_object(self) -> Any:
         """The row to change; for a read, the cached record (no SQL on a hit). Either way
