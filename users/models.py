@@ -16,7 +16,9 @@ class UsersManager(UserManager.from_queryset(VersionedQuerySet)):  # type: ignor
 
 
 class User(VersionedModel, AbstractUser):
-    """The project's user: unique email (case-insensitive) and a free-form full name."""
+    """The project's user: unique username and email (both case-insensitive; usernames
+    NFKC-normalised, so look-alikes such as fullwidth letters are the same name) and a
+    free-form full name."""
 
     # Required, and unique regardless of case through the constraint below.
     email = models.EmailField("email address")
@@ -38,6 +40,12 @@ class User(VersionedModel, AbstractUser):
                 Lower("email"),
                 name="users_user_email_ci_unique",
                 violation_error_message="A user with this email already exists.",
+            ),
+            # Checked case-insensitively by the API too; this makes it hold under races.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
             ),
         ]
 

@@ -31,6 +31,8 @@ class UserSerializer(UserRecordSerializer):
         return visible_to(self.context.get("request"), super().to_representation(instance))
 
     def validate_username(self, value: str) -> str:
+        # NFKC, as Django's create_user stores it: fullwidth "alice" is "alice", on every path.
+        value = User.normalize_username(value)
         if services.username_taken(value, exclude_pk=self._pk()):
             raise serializers.ValidationError("A user with that username already exists.")
         return value
@@ -52,8 +54,9 @@ class UserSerializer(UserRecordSerializer):
 
 
 class RegisterSerializer(UserSerializer):
+    # The sign-in's limit too: a longer password could be registered but never used.
     password = serializers.CharField(
-        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        write_only=True, max_length=4096, trim_whitespace=False, style={"input_type": "password"}
     )
 
     class Meta(UserSerializer.Meta):

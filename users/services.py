@@ -14,7 +14,9 @@ class DuplicateUserError(Exception):
     """The username or email is taken; ``field`` names which one."""
 
     def __init__(self, field: str) -> None:
-        super().__init__(f"A user with this {field} already exists.")
+        # The same words as the validators' (Django's own, for the username).
+        article = "that" if field == "username" else "this"
+        super().__init__(f"A user with {article} {field} already exists.")
         self.field = field
 
 

@@ -364,3 +364,59 @@ def test_wrong_method_is_a_json_405(
     response = api.unsafe(method, path)
     assert response.status_code == 405
     assert "not allowed" in response.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_variant_username_taken_between_validation_and_insert_is_a_400(
+    api: BrowserClient,
+) -> None:
+    """Only the database can settle a race of "alice" and "ALICE": 400, one user."""
+
+    def rival_registers_first(sender: type, instance: User, **kwargs: Any) -> None:
+        if instance.username == "alice":
+            pre_save.disconnect(rival_registers_first, sender=User)
+            in_another_connection(
+                lambda: User.objects.create_user(username="ALICE", email="rival@example.com")
+            )
+
+    pre_save.connect(rival_registers_first, sender=User)
+    try:
+        response = api.post("/api/users/", NEW_USER, format="json")
+    finally:
+        pre_save.disconnect(rival_registers_first, sender=User)
+    assert response.status_code == 400
+    assert response.json() == {"username": ["A user with that username already exists."]}
+    assert list(User.objects.values_list("username", flat=True)) == ["ALICE"]
+
+
+def fullwidth(text: str) -> str:
+    """``alice`` in fullwidth letters (U+FF41...): another string, the same name."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+@pytest.mark.parametrize("look_alike", [fullwidth("alice"), fullwidth("ALICE")])
+def test_a_look_alike_username_is_the_same_name(
+    api: BrowserClient, make_user: Callable[..., User], look_alike: str
+) -> None:
+    make_user(username="alice", email="alice@example.com")
+    bob = make_user(username="bob")
+    registered = api.post(
+        "/api/users/", {**NEW_USER, "username": look_alike, "email": "other@example.com"},
+        format="json",
+    )  # fmt: skip
+    assert registered.status_code == 400
+    assert "username" in registered.json()  # not a message about the email
+    api.sign_in("bob")
+    patched = api.unsafe("patch", f"/api/users/{bob.pk}/", {"username": look_alike})
+    assert patched.status_code == 400
+    assert "username" in patched.json()
+    assert User.objects.get(pk=bob.pk).username == "bob"
+
+
+def test_a_password_too_long_to_sign_in_with_is_refused_at_registration(
+    api: BrowserClient,
+) -> None:
+    response = api.post("/api/users/", {**NEW_USER, "password": "Aa1-" * 25_000}, format="json")
+    assert response.status_code == 400
+    assert "password" in response.json()
+    assert User.objects.count() == 0
