@@ -38,6 +38,16 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-dev-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
+# --- HTTPS ----------------------------------------------------------------------------
+# Outside DEBUG the session and CSRF cookies are Secure (sent over HTTPS only); a
+# deployment that serves plain http (behind nothing, on a private network) says so with
+# DJANGO_SECURE_COOKIES=0. Redirects to HTTPS and HSTS only when the environment asks:
+# both are hard to undo for a domain.
+SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+
 INSTALLED_APPS = [
     "project.web.apps.ProjectAdminConfig",  # django.contrib.admin, with Redis's warnings
     "django.contrib.auth",

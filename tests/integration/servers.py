@@ -38,6 +38,7 @@ def gunicorns(
 ) -> Iterator[list[str]]:
     """``count`` gunicorn instances of ``workers`` sync workers each, on free loopback ports,
     answering ``/api/health/``; their base URLs. Each writes to its log, if given."""
+    env = {"DJANGO_SECURE_COOKIES": "0", **env}  # plain http on loopback: cookies must flow
     ports = [free_port() for _ in range(count)]
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "project.wsgi", "--workers", str(workers), "--log-level", "warning"]
