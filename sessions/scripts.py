@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis import Redis
+from redis.client import Pipeline
 
 from project.redis.scripts import Arg, load
 
@@ -18,6 +21,16 @@ def update(client: Redis, key: str, *, data: str, ttl: int, user_id: str) -> boo
     return bool(load(__file__, "update")(client, keys=[key], args=[data, ttl, user_id]))
 
 
-def touch(client: Redis, key: str, *, now_ms: int) -> bool:
-    """Record "last seen" on a live session; False (and nothing written) if it is gone."""
-    return bool(load(__file__, "touch")(client, keys=[key], args=[now_ms]))
+def touch(client: Redis | Pipeline, key: str, *, now_ms: int) -> Any:
+    """Record "last seen" on a live session; False (and nothing written) if it is gone.
+    On a pipeline, queued."""
+    return load(__file__, "touch")(client, keys=[key], args=[now_ms])
+
+
+def keep_indexed(
+    client: Redis | Pipeline, index: str, *, field: str, entry: str, ttl: int, replace: bool
+) -> Any:
+    """List a session in its owner's index (if missing, or always with ``replace``) and
+    lengthen the index's TTL to at least ``ttl`` seconds; on a pipeline, queued."""
+    args: list[Arg] = [field, entry, ttl * 1000, "1" if replace else "0"]
+    return load(__file__, "keep_indexed")(client, keys=[index], args=args)

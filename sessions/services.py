@@ -5,7 +5,8 @@ when a session becomes that user's and removed when it is deleted. Sessions also
 on their own, so an index may hold dead entries for a while: every read of it checks the
 sessions themselves and prunes the dead, logins prune it too, and it keeps at most
 ``MAX_SESSIONS_PER_USER`` (the oldest beyond are revoked). The index's TTL follows the
-longest session it lists.
+longest session it lists: every write of a signed-in session's TTL lengthens the
+index's too (never shortens it), and re-adds the session's entry if the index was lost.
 
 The index and the sessions live in different Cluster slots, so no operation spans them
 atomically; instead they are ordered. Revocation deletes the session first and the entry
@@ -23,12 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from django.conf import settings
 from redis import Redis
+from redis.client import Pipeline
 
 from project.redis.client import get_client
 from project.redis.replicas import execute_replicated
-from sessions import keys
+from sessions import keys, scripts
 
 MAX_SESSIONS_PER_USER = 100
 
@@ -49,17 +50,29 @@ def index(
 ) -> None:  # fmt: skip
     """List ``session_key`` among ``user_id``'s sessions, pruning dead and excess entries."""
     client = client or get_client()
-    entry = {"key": session_key, "ip": ip, "user_agent": user_agent}
-    index_key = keys.index(user_id)
-    pipe = client.pipeline(transaction=False)
-    pipe.hset(index_key, keys.public_id(session_key), json.dumps(entry))
-    # At least as long as any session it lists (EXPIRE GT needs Redis 7; this works on 6.2).
-    pipe.expire(index_key, max(ttl, settings.SESSION_COOKIE_AGE))
-    pipe.execute()
+    keep_indexed(
+        client, user_id=user_id, session_key=session_key, ip=ip, user_agent=user_agent,
+        ttl=ttl, replace=True,
+    )  # fmt: skip
     live = _live_entries(client, user_id)
     oldest_first = sorted(live.values(), key=lambda entry: entry[0])
     excess = [meta["key"] for _, _, meta in oldest_first[:-MAX_SESSIONS_PER_USER]]
     revoke_keys(user_id=user_id, session_keys=excess, client=client)
+
+
+def keep_indexed(
+    client: Redis | Pipeline, *, user_id: str, session_key: str, ip: str, user_agent: str,
+    ttl: int, replace: bool = False,
+) -> Any:  # fmt: skip
+    """The session listed in its owner's index (re-added if the index was lost), and the
+    index living at least ``ttl`` more seconds: called wherever a signed-in session's TTL
+    is set, so the index outlives its longest session through ``set_expiry``,
+    ``SESSION_SAVE_EVERY_REQUEST`` and eviction. On a pipeline, queued."""
+    entry = json.dumps({"key": session_key, "ip": ip, "user_agent": user_agent})
+    return scripts.keep_indexed(
+        client, keys.index(user_id), field=keys.public_id(session_key), entry=entry,
+        ttl=max(ttl, 1), replace=replace,
+    )  # fmt: skip
 
 
 def unindex(*, user_id: str, session_key: str, client: Redis | None = None) -> None:

@@ -87,7 +87,7 @@ class SessionStore(SessionBase):
         self._loaded = copy.deepcopy(data)
         self._owner = (owner or b"").decode()
         self._last_seen = int(last_seen or 0)
-        self._touch_if_due(key)
+        self._touch_if_due(key, data)
         return data
 
     def exists(self, session_key: str) -> bool:
@@ -125,13 +125,21 @@ class SessionStore(SessionBase):
                 raise CreateError
         elif data == self._loaded and user_id == self._owner:
             with self._redis("expire") as client:
-                if not client.expire(key, age):
+                pipe = client.pipeline(transaction=False)
+                pipe.expire(key, age)
+                # Its index must outlive it: one round trip for both. (If the session
+                # is gone, that leaves a dead entry, which every read of the index prunes.)
+                if user_id:
+                    self._keep_indexed(pipe, user_id, age)
+                if not pipe.execute()[0]:
                     raise UpdateError  # gone (logged out elsewhere): stay gone
         else:
             with self._redis("update") as client:
                 updated = scripts.update(
                     client, key, data=self.encode(data), ttl=age, user_id=user_id
                 )
+                if updated and user_id == self._owner and user_id:
+                    self._keep_indexed(client, user_id, age)
             if not updated:
                 raise UpdateError
         if must_create or user_id != self._owner:
@@ -166,13 +174,24 @@ class SessionStore(SessionBase):
             logger.warning("session: refused a tampered or undecodable session")
             return None
 
-    def _touch_if_due(self, key: str) -> None:
+    def _touch_if_due(self, key: str, data: dict[str, Any]) -> None:
         """Record last-seen at most once per SESSION_LAST_SEEN_INTERVAL (not per request)."""
         now = _now_ms()
         if self._owner and now - self._last_seen >= settings.SESSION_LAST_SEEN_INTERVAL * 1000:
             with self._redis("touch") as client:
-                scripts.touch(client, key, now_ms=now)
+                # Now and then, an index lost to eviction gets this live session back.
+                if scripts.touch(client, key, now_ms=now):
+                    # Mid-load: the expiry comes from the data, not from self.
+                    age = self.get_expiry_age(expiry=data.get("_session_expiry"))
+                    self._keep_indexed(client, self._owner, age)
             self._last_seen = now
+
+    def _keep_indexed(self, client: Any, user_id: str, age: int) -> None:
+        assert self.session_key is not None
+        services.keep_indexed(
+            client, user_id=user_id, session_key=self.session_key, ip=self.client_ip,
+            user_agent=self.user_agent, ttl=age,
+        )  # fmt: skip
 
     def _reindex(self, session_key: str, user_id: str, age: int, *, new_key: bool) -> None:
         """Keep the owner's index in step: a new key (cycle_key) or a new owner (login)."""

@@ -215,3 +215,55 @@ def test_redis_down_during_save_is_a_503_not_a_logout(
         HTTP_X_CSRFTOKEN=csrf_client.cookies["csrftoken"].value,
     )
     assert response.status_code == 503
+
+
+# --- The index outlives its longest session -------------------------------------------
+
+
+def signed_in_session(user: User, *, expiry: int) -> SessionStore:
+    """A session as login() leaves it, with its own expiry (``set_expiry``)."""
+    store = SessionStore()
+    store.update({"_auth_user_id": str(user.pk), "_auth_user_backend": "x", "_auth_user_hash": "h"})
+    store.set_expiry(expiry)
+    store.save()
+    return store
+
+
+def test_a_shorter_session_does_not_shorten_the_index(bob: User, redis_client: redis.Redis) -> None:
+    month = 30 * 86400  # longer than the cookie age (two weeks): "remember me"
+    long = signed_in_session(bob, expiry=month)
+    signed_in_session(bob, expiry=60)  # signed in later, for a minute
+    assert redis_client.ttl(keys.session(cast(str, long.session_key))) > month - 60
+    assert redis_client.ttl(keys.index(str(bob.pk))) > month - 60
+
+
+def test_a_session_renewed_on_every_request_keeps_its_index(
+    bob: User, redis_client: redis.Redis, settings: Any
+) -> None:
+    """SESSION_SAVE_EVERY_REQUEST: each save renews the session's TTL, and the index's."""
+    settings.SESSION_COOKIE_AGE = 100
+    store = signed_in_session(bob, expiry=0)  # 0: the cookie age
+    assert redis_client.ttl(keys.index(str(bob.pk))) <= 100
+    settings.SESSION_COOKIE_AGE = 10_000
+    renewed = SessionStore(store.session_key)
+    renewed.load()
+    renewed.save()  # unchanged data: the TTL-only save of every request
+    assert redis_client.ttl(keys.session(cast(str, store.session_key))) > 9_000
+    assert redis_client.ttl(keys.index(str(bob.pk))) > 9_000
+
+
+def test_an_index_lost_to_eviction_comes_back_from_its_live_sessions(
+    bob: User, redis_client: redis.Redis, settings: Any
+) -> None:
+    settings.SESSION_LAST_SEEN_INTERVAL = 0  # every request records last seen
+    laptop, phone = device("laptop"), device("phone")
+    redis_client.delete(keys.index(str(bob.pk)))  # evicted
+    laptop.get("/api/auth/me/")
+    phone.get("/api/auth/me/")
+    assert sorted(s["user_agent"] for s in laptop.get("/api/auth/sessions/").json()) == [
+        "laptop",
+        "phone",
+    ]
+    revoked = laptop.unsafe("post", "/api/auth/sessions/revoke-all/", {"keep_current": True})
+    assert revoked.json()["revoked"] == 1
+    assert phone.get("/api/auth/me/").status_code == 403
