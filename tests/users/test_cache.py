@@ -288,3 +288,27 @@ def test_loaddata_of_an_older_fixture_is_what_reads_see_and_it_is_cached_again(
     again = api.get(f"/api/users/{user.pk}/")
     assert (restored.json()["full_name"], restored["X-Cache"]) == ("Old", "MISS")
     assert (again.json()["full_name"], again["X-Cache"]) == ("Old", "HIT")
+
+
+def test_every_endpoint_shows_a_user_with_the_same_numbers(
+    api: BrowserClient, make_user: Callable[..., User], commits: Any
+) -> None:
+    """Me, the detail, the list, a PATCH and a sign-in: one representation, live counts."""
+    user = make_user(username="bob")
+    with commits():
+        User.objects.filter(pk=user.pk).update(points=7)
+    signed_in = api.sign_in("bob").json()
+    for _ in range(3):
+        api.get(f"/api/users/{user.pk}/")  # three profile views, not flushed
+    counts = ("profile_views", "login_count", "points")
+
+    def numbers(body: dict[str, Any]) -> tuple[int, ...]:
+        return tuple(body[name] for name in counts)
+
+    me = numbers(api.get("/api/auth/me/").json())
+    listed = next(u for u in api.get("/api/users/").json()["results"] if u["id"] == user.pk)
+    patched = numbers(api.unsafe("patch", f"/api/users/{user.pk}/", {"full_name": "B"}).json())
+    detail = numbers(api.get(f"/api/users/{user.pk}/").json())  # counts itself: one more view
+    assert numbers(signed_in) == (0, 1, 7)
+    assert me == numbers(listed) == patched == (3, 1, 7)
+    assert detail == (4, 1, 7)
