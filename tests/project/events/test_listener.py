@@ -25,6 +25,7 @@ from project.events.envelope import Event
 from project.events.listener import Listener
 from project.events.publisher import Publisher
 from project.redis.local import BASE_DIR, LocalRedis
+from tests.own_redis import SnapshotRedis
 
 pytestmark = pytest.mark.redis
 
@@ -157,6 +158,34 @@ def test_sigterm_stops_listen_events_within_two_seconds(mode: list[str]) -> None
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=2) == 0
     finally:
+        guard.cancel()
+        process.kill()
+
+
+@pytest.mark.parametrize("mode", [[], ["--stream"]])
+def test_sigterm_stops_listen_events_at_once_while_redis_stalls(
+    mode: list[str], snapshot_server: SnapshotRedis
+) -> None:
+    """Redis frozen (SIGSTOP): whatever the loop is reading hangs; SIGTERM cuts it short
+    instead of waiting out the socket timeout (6 s in stream mode)."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "listen_events", "--topic", "tests", *mode],
+        cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "LOG_LEVEL": "INFO", "REDIS_URL": snapshot_server.server.url},
+    )  # fmt: skip
+    redis_pid = int((snapshot_server.server.directory / "redis.pid").read_text())
+    guard = threading.Timer(20, process.kill)
+    guard.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "subscribed to" in line or "reading" in line:
+                break
+        os.kill(redis_pid, signal.SIGSTOP)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=3) == 0
+    finally:
+        os.kill(redis_pid, signal.SIGCONT)
         guard.cancel()
         process.kill()
 
