@@ -20,6 +20,7 @@ from redis.client import Pipeline
 
 from caching import keys, scripts
 from caching.entries import DELETED
+from project.redis.scripts import batch as scripts_batch
 
 Kind = Literal["entry", "reset", "tag", "all"]
 HOLD = DELETED - 1  # a tombstone refusing every fill, until a reset replaces it
@@ -51,7 +52,7 @@ EVERYTHING = Change("all")
 def apply(client: Redis, changes: Sequence[Change]) -> None:
     """Apply ``changes`` in one pipeline (on a Cluster one by one, each on one slot);
     raises RedisError. Each is idempotent: applying one twice is harmless."""
-    batch = scripts.batch(client)
+    batch = scripts_batch(client)
     for item in changes:
         if item.kind == "entry":
             lease = keys.lease(item.key)

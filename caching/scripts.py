@@ -6,7 +6,6 @@ from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
-from redis.cluster import RedisCluster
 
 from project.redis.scripts import load
 
@@ -49,9 +48,3 @@ def generation(client: Redis | Pipeline, key: str, *, bump: bool) -> Any:
     """Bump a generation counter (``bump``), or make it if it is missing; its new value.
     A missing counter restarts at the server's clock in µs, never at an old value."""
     return load(__file__, "generation")(client, keys=[key], args=["bump" if bump else "init"])
-
-
-def batch(client: Redis) -> Redis | Pipeline:
-    """A pipeline for a batch of scripts; on a Cluster the client itself (a cluster
-    pipeline refuses EVALSHA), so they run one by one, each touching one slot."""
-    return client if isinstance(client, RedisCluster) else client.pipeline(transaction=False)

@@ -42,9 +42,9 @@ from caching.changes import Change
 from caching.entries import Loader, Result, unwrap
 from caching.metrics import Metrics
 from caching.recovery import Recovery
+from project.redis import scripts as redis_scripts
 from project.redis.breaker import CircuitBreaker
 from project.redis.client import get_client
-from project.redis.scripts import compare_and_delete
 
 logger = logging.getLogger("caching")
 
@@ -208,7 +208,7 @@ class CacheService:
 
     def _release(self, client: Redis, lease: str, token: str) -> None:
         try:
-            compare_and_delete(client, lease, token)
+            redis_scripts.compare_and_delete(client, lease, token)
         except RedisError as exc:
             self.recovery.failed("release", exc)  # the lease expires by itself
 
@@ -245,7 +245,7 @@ class CacheService:
             values, made = generations.values(client, counters, pipe.execute())
             self.metrics.incr("generation_restarted", made)
             groups, tag_generations = values[: len(items)], values[len(items) :]
-            batch = scripts.batch(client)
+            batch = redis_scripts.batch(client)
             results = [
                 scripts.write(
                     batch, key, keys.lease(key), ttl_ms=ttl * 1000, version=version,

@@ -15,6 +15,7 @@ from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
 
 Arg = str | int | float | bytes
@@ -47,3 +48,10 @@ def compare_and_delete(client: Redis, key: str, token: str) -> bool:
     """Delete ``key`` only if it still holds ``token``: release a lock or a lease without
     removing the next holder's (a plain ``DEL`` removes whoever holds it)."""
     return bool(load(__file__, "compare_and_delete")(client, keys=[key], args=[token]))
+
+
+def batch(client: Redis) -> Redis | Pipeline:
+    """A pipeline for a batch of commands that includes scripts; on a Cluster the client
+    itself (a cluster pipeline refuses EVALSHA), so they run one by one, each touching
+    one slot. The caller runs ``execute()`` only on a ``Pipeline``."""
+    return client if isinstance(client, RedisCluster) else client.pipeline(transaction=False)

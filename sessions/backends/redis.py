@@ -40,8 +40,10 @@ from django.contrib.sessions.backends.base import (
 from django.core import signing
 from django.utils.crypto import get_random_string
 from redis import Redis, RedisError
+from redis.client import Pipeline
 
 from project.redis.client import get_client
+from project.redis.scripts import batch
 from sessions import keys, scripts, services
 
 logger = logging.getLogger("sessions")
@@ -125,13 +127,16 @@ class SessionStore(SessionBase):
                 raise CreateError
         elif data == self._loaded and user_id == self._owner:
             with self._redis("expire") as client:
-                pipe = client.pipeline(transaction=False)
-                pipe.expire(key, age)
-                # Its index must outlive it: one round trip for both. (If the session
-                # is gone, that leaves a dead entry, which every read of the index prunes.)
+                # Its index must outlive it: one round trip for both (one by one on a
+                # Cluster). If the session is gone, that leaves a dead entry, which every
+                # read of the index prunes.
+                pipe = batch(client)
+                expired = pipe.expire(key, age)
                 if user_id:
                     self._keep_indexed(pipe, user_id, age)
-                if not pipe.execute()[0]:
+                if isinstance(pipe, Pipeline):
+                    expired = pipe.execute()[0]
+                if not expired:
                     raise UpdateError  # gone (logged out elsewhere): stay gone
         else:
             with self._redis("update") as client:

@@ -54,3 +54,45 @@ def test_browsers_still_get_html_for_a_bad_host(make_user: Callable[..., User]) 
     response = Client().get("/admin/", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"username": "\xff\xfe", "password": "x"}', "application/json"),  # invalid UTF-8
+        (b'{"username": "a\\u0000b", "password": "x"}', "application/json"),  # a NUL
+        (b"username=a%00b&password=x", "application/x-www-form-urlencoded"),
+        (b"<user/>", "application/xml"),  # a type the API does not read
+        (b"", "application/json"),
+    ],
+)
+def test_bad_bytes_at_the_sign_in_are_a_json_4xx(body: bytes, content_type: str) -> None:
+    response = APIClient().post("/api/auth/login/", body, content_type=content_type)
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/users/99999999999999999999999/", "/api/users/-1/", "/api/users/1e9/",
+     "/api/users/%00/", "/api/users/99999999999999999999999/rank/"],
+)  # fmt: skip
+def test_ids_no_row_can_have_are_a_json_404(path: str) -> None:
+    response = APIClient().get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "registration",
+    [
+        {"username": "a\x00b", "email": "nul@example.com"},
+        {"username": "ok", "email": "nul\x00@example.com"},
+        {"username": "ok", "email": "ok@example.com", "full_name": "x\x00y"},
+    ],
+)
+def test_a_nul_in_a_registration_is_a_400_and_creates_nothing(registration: dict) -> None:
+    body = {"password": "correct-Horse-battery-9", **registration}
+    response = APIClient().post("/api/users/", body, format="json")
+    assert response.status_code == 400
+    assert User.objects.count() == 0
