@@ -21,7 +21,6 @@ from users.serializers import (
     TAG_PATTERN,
     LeaderboardQuerySerializer,
     SearchSerializer,
-    StandingSerializer,
     UserIdsQuerySerializer,
 )
 
@@ -56,6 +55,18 @@ class TagUsersView(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "TagUsers",
+                {
+                    "tag": serializers.CharField(),
+                    "users": serializers.ListField(child=serializers.IntegerField()),
+                },
+            ),
+            400: inline_serializer("TagError", {"detail": serializers.CharField()}),
+        }
+    )
     def get(self, request: Request, tag: str) -> Response:
         if not re.fullmatch(TAG_PATTERN, tag) or len(tag) > 32:
             return Response({"detail": "Tags are lowercase slugs."}, status=400)
@@ -67,7 +78,16 @@ class CommonTagsView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[UserIdsQuerySerializer])
+    @extend_schema(
+        parameters=[UserIdsQuerySerializer],
+        responses=inline_serializer(
+            "CommonTags",
+            {
+                "users": serializers.ListField(child=serializers.IntegerField()),
+                "tags": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
     def get(self, request: Request) -> Response:
         query = UserIdsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -80,7 +100,26 @@ class LeaderboardView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[LeaderboardQuerySerializer], responses=StandingSerializer(many=True))
+    @extend_schema(
+        parameters=[LeaderboardQuerySerializer],
+        responses=inline_serializer(
+            "Leaderboard",
+            {
+                "results": inline_serializer(
+                    "Place",
+                    {
+                        "user_id": serializers.IntegerField(),
+                        "rank": serializers.IntegerField(),
+                        "points": serializers.IntegerField(),
+                        "username": serializers.CharField(allow_null=True),
+                    },
+                    many=True,
+                ),
+                "limit": serializers.IntegerField(),
+                "offset": serializers.IntegerField(),
+            },
+        ),
+    )
     def get(self, request: Request) -> Response:
         query = LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
