@@ -20,7 +20,6 @@ import redis
 
 from project.events import keys
 from project.events.delivery import Backoff, dispatch, parse
-from project.events.stopping import ReadInterruptedError, Stop
 from project.redis.client import dedicated_client
 
 logger = logging.getLogger("project.events")
@@ -35,7 +34,7 @@ class StreamConsumer:
         *,
         group: str = "listeners",
         consumer: str | None = None,
-        stop: Stop | threading.Event | None = None,
+        stop: threading.Event | None = None,
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
         claim_every: float = 1.0,
@@ -48,7 +47,7 @@ class StreamConsumer:
         self.group = group
         # Unique per process, stable for its life; pass one to resume a known consumer.
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
-        self.stop = stop if isinstance(stop, Stop) else Stop(stop)
+        self.stop = stop or threading.Event()
         self.block_ms, self.claim_idle_ms = block_ms, claim_idle_ms
         self.claim_every = claim_every  # seconds between XAUTOCLAIM sweeps
         self._last_claim = float("-inf")
@@ -63,8 +62,9 @@ class StreamConsumer:
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                # BLOCK stays well below the socket timeout: no timeout mid-wait.
-                client = dedicated_client(socket_timeout=self.block_ms / 1000 + 5)
+                # BLOCK plus a margin: no timeout mid-wait from a healthy server, and a
+                # stalled one holds a read (hence SIGTERM) at most BLOCK + 1 s.
+                client = dedicated_client(socket_timeout=self.block_ms / 1000 + 1)
                 self._ensure_group(client)
                 logger.info(
                     "stream consumer %s: reading %s in group %s",
@@ -73,20 +73,12 @@ class StreamConsumer:
                 while not self.stop.is_set():
                     self.step(client)
                     self.backoff.reset()
-            except ReadInterruptedError:
-                break
             except (redis.RedisError, OSError) as exc:
                 self.counters["reconnects"] += 1
                 delay = self.backoff.next_delay()
                 logger.warning("stream consumer: %s; reconnecting in %.2fs", exc, delay)
                 self.stop.wait(delay)
         logger.info("stream consumer %s: stopped", self.consumer)
-
-    def _read(self, client: redis.Redis) -> Any:
-        with self.stop.reading():  # SIGTERM cuts the wait short; entries stay pending
-            return client.xreadgroup(
-                self.group, self.consumer, {self.stream: ">"}, count=50, block=self.block_ms
-            )
 
     def _ensure_group(self, client: redis.Redis) -> None:
         try:
@@ -100,11 +92,10 @@ class StreamConsumer:
         claimed: list = []
         if time.monotonic() - self._last_claim >= self.claim_every:
             self._last_claim = time.monotonic()
-            with self.stop.reading():  # what it claimed stays pending, for the next one
-                _, claimed, *_ = client.xautoclaim(
-                    self.stream, self.group, self.consumer, self.claim_idle_ms,
-                    start_id="0-0", count=50,
-                )  # fmt: skip
+            _, claimed, *_ = client.xautoclaim(
+                self.stream, self.group, self.consumer, self.claim_idle_ms,
+                start_id="0-0", count=50,
+            )  # fmt: skip
         for entry_id, fields in claimed:
             if fields is not None:  # None: trimmed from the stream meanwhile
                 self._deliver(client, entry_id, fields, claimed=True)
@@ -112,7 +103,9 @@ class StreamConsumer:
         # or None when the block times out; the stubs' union also has RESP3's dict shapes.
         replies = cast(
             "list[list[Any]] | None",
-            self._read(client),
+            client.xreadgroup(
+                self.group, self.consumer, {self.stream: ">"}, count=50, block=self.block_ms
+            ),
         )
         handled = len(claimed)
         for _, entries in replies or []:

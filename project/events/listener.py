@@ -1,8 +1,8 @@
 """The pub/sub listener: at most once, resynced on every (re)subscription.
 
-It loops on ``get_message`` with a finite timeout and checks a stop flag in between; a
-stop request during the read itself cuts it short (``stopping.py``), so SIGTERM or Ctrl-C
-ends it at once, even while Redis stalls. It reconnects with jittered exponential backoff.
+It loops on ``get_message`` with a finite timeout and checks a stop flag in between, so
+SIGTERM or Ctrl-C ends it within about a second (a bare ``pubsub.listen()`` blocks in
+``recv``). It reconnects with jittered exponential backoff.
 
 **Pub/sub is at most once.** A reconnect, or the server cutting off a slow subscriber,
 loses messages without an exception; the only trace is a new ``subscribe``
@@ -25,7 +25,6 @@ import redis
 
 from project.events import keys
 from project.events.delivery import Backoff, dispatch, parse, text
-from project.events.stopping import ReadInterruptedError, Stop
 from project.redis.client import dedicated_client
 
 logger = logging.getLogger("project.events")
@@ -42,7 +41,7 @@ class Listener:
         self,
         topics: Sequence[str],
         *,
-        stop: Stop | threading.Event | None = None,
+        stop: threading.Event | None = None,
         on_resync: Callable[[], None] = lambda: None,
         ping_interval: float = 5.0,
         pong_timeout: float = 2.0,
@@ -50,7 +49,7 @@ class Listener:
         backoff: Backoff | None = None,
     ) -> None:
         self.channels = [keys.channel(topic) for topic in topics]
-        self.stop = stop if isinstance(stop, Stop) else Stop(stop)
+        self.stop = stop or threading.Event()
         self.on_resync = on_resync
         self.ping_interval, self.pong_timeout, self.poll = ping_interval, pong_timeout, poll
         self.backoff = backoff or Backoff()
@@ -61,8 +60,6 @@ class Listener:
         while not self.stop.is_set():
             try:
                 self._session()
-            except ReadInterruptedError:
-                break
             except (redis.RedisError, OSError) as exc:
                 self.subscribed.clear()
                 self.counters["reconnects"] += 1
@@ -79,8 +76,7 @@ class Listener:
             last_heard = time.monotonic()
             awaiting: tuple[str, float] | None = None  # (token, sent at)
             while not self.stop.is_set():
-                with self.stop.reading():
-                    message = pubsub.get_message(timeout=self.poll)
+                message = pubsub.get_message(timeout=self.poll)
                 now = time.monotonic()
                 if message is not None:
                     last_heard = now

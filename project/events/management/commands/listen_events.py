@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from project.events.consumer import StreamConsumer
 from project.events.listener import Listener
-from project.events.stopping import Stop
 
 
 class Command(BaseCommand):
@@ -29,9 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         topics = options["topic"] or settings.EVENTS_TOPICS
-        stop = Stop()  # a signal during a blocking read cuts it short
+        stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, stop.request)
+            signal.signal(signum, lambda *_: stop.set())
         if options["stream"]:
             if len(topics) != 1:
                 self.stderr.write("--stream reads one topic: pass one --topic")
