@@ -23,11 +23,9 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
-from redis import RedisError
 
-from project.redis.client import get_client
 from ratelimit import identity
-from ratelimit.throttles import SlidingWindowThrottle, ThrottleUnavailable, failures, ledger
+from ratelimit.throttles import SlidingWindowThrottle, ThrottleUnavailable, give_back, ledger
 
 COOKIE = "known_accounts"
 SALT = "ratelimit.signin.known_accounts"
@@ -75,17 +73,7 @@ def remember(request: HttpRequest, response: HttpResponseBase, username: str) ->
 
 def forgive(request: Any) -> None:
     """A sign-in succeeded: it does not count against the account (only failures do)."""
-    book = ledger(request)
-    if not book.forgivable:
-        return
-    try:
-        pipe = get_client().pipeline(transaction=False)
-        for key, member in book.forgivable:
-            pipe.zrem(key, member)
-        pipe.execute()
-    except RedisError:  # the attempt stays counted: at worst one failure too many
-        failures["forgive"] += 1
-    book.forgivable.clear()
+    give_back(ledger(request).forgivable, why="forgive")
 
 
 class LoginIPThrottle(SlidingWindowThrottle):

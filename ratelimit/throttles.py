@@ -71,6 +71,22 @@ class Ledger:
     applied: list[Applied] = field(default_factory=list)
 
 
+def give_back(recorded: list[tuple[str, str]], *, why: str) -> None:
+    """Remove what was counted (``(key, member)`` pairs), in one round trip, and forget it.
+    Redis failing leaves the counts: at worst a request too many is counted; logged."""
+    if not recorded:
+        return
+    try:
+        pipe = get_client().pipeline(transaction=False)
+        for key, member in recorded:
+            pipe.zrem(key, member)
+        pipe.execute()
+    except RedisError as exc:
+        failures[why] += 1
+        logger.warning("throttle: could not give back counted requests (%s): %s", why, exc)
+    recorded.clear()
+
+
 def ledger(request: Request | HttpRequest) -> Ledger:
     django_request: Any = getattr(request, "_request", request)
     if not hasattr(django_request, "ratelimit"):
@@ -134,17 +150,7 @@ class SlidingWindowThrottle(BaseThrottle):
 
     def _take_back(self, book: Ledger) -> None:
         """The request is refused: what the other throttles recorded for it is returned."""
-        if not book.recorded:
-            return
-        try:
-            pipe = get_client().pipeline(transaction=False)
-            for key, member in book.recorded:
-                pipe.zrem(key, member)
-            pipe.execute()
-        except RedisError as exc:
-            failures["take_back"] += 1
-            logger.warning("throttle: could not return quota of a refused request: %s", exc)
-        book.recorded.clear()
+        give_back(book.recorded, why="take_back")
 
     def _redis_failed(self, scope: str, exc: RedisError) -> bool:
         failures[scope] += 1
