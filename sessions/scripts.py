@@ -21,10 +21,9 @@ def update(client: Redis, key: str, *, data: str, ttl: int, user_id: str) -> boo
     return bool(load(__file__, "update")(client, keys=[key], args=[data, ttl, user_id]))
 
 
-def touch(client: Redis | Pipeline, key: str, *, now_ms: int) -> Any:
-    """Record "last seen" on a live session; False (and nothing written) if it is gone.
-    On a pipeline, queued."""
-    return load(__file__, "touch")(client, keys=[key], args=[now_ms])
+def touch(client: Redis, key: str, *, now_ms: int) -> bool:
+    """Record "last seen" on a live session; False (and nothing written) if it is gone."""
+    return bool(load(__file__, "touch")(client, keys=[key], args=[now_ms]))
 
 
 def keep_indexed(

@@ -19,10 +19,8 @@ EVICTS_ANY_KEY = {"allkeys-lru", "allkeys-lfu", "allkeys-random"}
 
 def warnings(client: Redis) -> list[str]:
     """The server's settings that can cost the project data, each as one sentence."""
-    info: dict[str, Any] = {}
     try:
-        for section in ("memory", "persistence"):
-            info.update(_info(client, section))
+        info = _info(client)
     except ResponseError:  # INFO denied (an ACL): nothing to say
         return []
     found = []
@@ -41,8 +39,9 @@ def warnings(client: Redis) -> list[str]:
     return found
 
 
-def _info(client: Redis, section: str) -> dict[str, Any]:
-    reply = client.info(section)
+def _info(client: Redis) -> dict[str, Any]:
+    """``INFO memory persistence``, one round trip (on a Cluster, the nodes' merged)."""
+    reply = client.info("memory", "persistence")
     if reply and all(isinstance(value, dict) for value in reply.values()):  # a Cluster: per node
         merged: dict[str, Any] = {}
         for node in reply.values():

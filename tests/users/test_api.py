@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -281,22 +282,28 @@ def in_another_connection(work: Callable[[], object]) -> None:
     thread.join()
 
 
+@contextmanager
+def rival_registers_first(**rival: str) -> Iterator[None]:
+    """While the block saves "alice", another connection commits ``rival`` just before
+    alice's INSERT: after every check of ours has passed."""
+
+    def register(sender: type, instance: User, **kwargs: Any) -> None:
+        if instance.username == "alice":
+            pre_save.disconnect(register, sender=User)
+            in_another_connection(lambda: User.objects.create_user(**rival))
+
+    pre_save.connect(register, sender=User)
+    try:
+        yield
+    finally:
+        pre_save.disconnect(register, sender=User)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_email_taken_between_validation_and_insert_is_a_400(api: BrowserClient) -> None:
     """A concurrent registration commits after our checks passed: 400, not 500."""
-
-    def rival_registers_first(sender: type, instance: User, **kwargs: Any) -> None:
-        if instance.username == "alice":
-            pre_save.disconnect(rival_registers_first, sender=User)
-            in_another_connection(
-                lambda: User.objects.create_user(username="rival", email="ALICE@example.com")
-            )
-
-    pre_save.connect(rival_registers_first, sender=User)
-    try:
+    with rival_registers_first(username="rival", email="ALICE@example.com"):
         response = api.post("/api/users/", NEW_USER, format="json")
-    finally:
-        pre_save.disconnect(rival_registers_first, sender=User)
     assert response.status_code == 400
     assert response.json() == {"email": ["A user with this email already exists."]}
     assert list(User.objects.values_list("username", flat=True)) == ["rival"]
@@ -371,19 +378,8 @@ def test_a_case_variant_username_taken_between_validation_and_insert_is_a_400(
     api: BrowserClient,
 ) -> None:
     """Only the database can settle a race of "alice" and "ALICE": 400, one user."""
-
-    def rival_registers_first(sender: type, instance: User, **kwargs: Any) -> None:
-        if instance.username == "alice":
-            pre_save.disconnect(rival_registers_first, sender=User)
-            in_another_connection(
-                lambda: User.objects.create_user(username="ALICE", email="rival@example.com")
-            )
-
-    pre_save.connect(rival_registers_first, sender=User)
-    try:
+    with rival_registers_first(username="ALICE", email="rival@example.com"):
         response = api.post("/api/users/", NEW_USER, format="json")
-    finally:
-        pre_save.disconnect(rival_registers_first, sender=User)
     assert response.status_code == 400
     assert response.json() == {"username": ["A user with that username already exists."]}
     assert list(User.objects.values_list("username", flat=True)) == ["ALICE"]
