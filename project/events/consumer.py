@@ -1,9 +1,17 @@
 """The stream consumer: at least once, through a consumer group.
 
-``XACK`` only after every handler succeeded, ``XAUTOCLAIM`` of entries a dead consumer left
-pending, a dead-letter stream after ``max_deliveries`` failed deliveries, and a
-processed-id mark so that a redelivered event runs its handlers once. ``BLOCK`` stays well
-below the socket timeout, and the loop checks a stop flag between reads.
+Each delivery is claimed first (``claim.lua``: a lease, so the slow consumer an entry was
+taken from and the one ``XAUTOCLAIM`` handed it to do not both run it), and settled in one
+step (``settle.lua``: ``XACK``, the event marked handled, the claim dropped) only after
+every handler succeeded; a failed delivery records the handlers that did succeed, so a
+redelivery runs only the others. Entries no handler can take (malformed, of an unknown
+type) and entries that failed ``max_deliveries`` times go to the dead letters with their
+reason. What the consumer keeps beside the stream is bounded by the stream: a claim lives
+while its entry is pending, a handled mark while its entry is in the stream (it skips a
+second entry of the same event, published twice when a reply was lost), and consumers
+that hold nothing and are idle are deleted from the group.
+
+``BLOCK`` stays below the socket timeout, and the loop checks a stop flag between reads.
 """
 
 from __future__ import annotations
@@ -18,8 +26,8 @@ from typing import Any, cast
 
 import redis
 
-from project.events import keys
-from project.events.delivery import Backoff, dispatch, parse
+from project.events import keys, scripts
+from project.events.delivery import Backoff, dispatch, read, text
 from project.redis.client import dedicated_client
 
 logger = logging.getLogger("project.events")
@@ -38,7 +46,10 @@ class StreamConsumer:
         block_ms: int = 1000,
         claim_idle_ms: int = 30_000,
         claim_every: float = 1.0,
+        lease_ms: int | None = None,
         max_deliveries: int = 5,
+        forget_idle_ms: int = 3_600_000,
+        forget_every: float = 60.0,
         backoff: Backoff | None = None,
     ) -> None:
         self.topic = topic
@@ -50,14 +61,15 @@ class StreamConsumer:
         self.stop = stop or threading.Event()
         self.block_ms, self.claim_idle_ms = block_ms, claim_idle_ms
         self.claim_every = claim_every  # seconds between XAUTOCLAIM sweeps
-        self._last_claim = float("-inf")
+        # A claim outlives the idle time after which XAUTOCLAIM hands an entry on, so a
+        # consumer still running it is not joined by a second one; a dead consumer's
+        # entries are taken over once both have passed.
+        self.lease_ms = 2 * claim_idle_ms if lease_ms is None else lease_ms
         self.max_deliveries = max_deliveries
+        self.forget_idle_ms, self.forget_every = forget_idle_ms, forget_every
+        self._last_claim = self._last_forget = float("-inf")
         self.backoff = backoff or Backoff()
         self.counters: Counter[str] = Counter()
-
-    def done_key(self, event_id: str) -> str:
-        """Marks an event handled (7 days): a redelivery after a lost XACK is skipped."""
-        return keys.done(self.topic, event_id)
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -73,6 +85,7 @@ class StreamConsumer:
                 while not self.stop.is_set():
                     self.step(client)
                     self.backoff.reset()
+                self._leave(client)
             except (redis.RedisError, OSError) as exc:
                 self.counters["reconnects"] += 1
                 delay = self.backoff.next_delay()
@@ -87,17 +100,29 @@ class StreamConsumer:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    def _leave(self, client: redis.Redis) -> None:
+        """A consumer that stops holding nothing leaves the group (the next is host-pid)."""
+        scripts.forget_consumers(
+            client, self.topic, group=self.group, idle_ms=0, only=self.consumer
+        )
+
     def step(self, client: redis.Redis) -> int:
         """Handle what is due: entries a dead consumer left (swept now and then), then new ones."""
+        now = time.monotonic()
+        if now - self._last_forget >= self.forget_every:
+            self._last_forget = now
+            self.forget_idle_consumers(client)
         claimed: list = []
-        if time.monotonic() - self._last_claim >= self.claim_every:
-            self._last_claim = time.monotonic()
-            _, claimed, *_ = client.xautoclaim(
+        if now - self._last_claim >= self.claim_every:
+            self._last_claim = now
+            _, claimed, *trimmed = client.xautoclaim(
                 self.stream, self.group, self.consumer, self.claim_idle_ms,
                 start_id="0-0", count=50,
             )  # fmt: skip
+            if trimmed and trimmed[0]:
+                self._trimmed_while_pending(client, trimmed[0])
         for entry_id, fields in claimed:
-            if fields is not None:  # None: trimmed from the stream meanwhile
+            if fields is not None:  # Redis 6.2 returns trimmed entries without fields
                 self._deliver(client, entry_id, fields, claimed=True)
         # RESP2-shaped (redis-py's legacy responses): [[stream, [(id, fields), ...]], ...],
         # or None when the block times out; the stubs' union also has RESP3's dict shapes.
@@ -114,33 +139,67 @@ class StreamConsumer:
                 handled += 1
         return handled
 
+    def forget_idle_consumers(self, client: redis.Redis) -> list[str]:
+        forgotten = scripts.forget_consumers(
+            client, self.topic, group=self.group, idle_ms=self.forget_idle_ms
+        )
+        if forgotten:
+            self.counters["consumers_forgotten"] += len(forgotten)
+            logger.info("stream %s: deleted idle consumers %s", self.stream, ", ".join(forgotten))
+        return forgotten
+
+    def _trimmed_while_pending(self, client: redis.Redis, entry_ids: list[bytes]) -> None:
+        """Entries read but not acknowledged that the stream lost (its group fell more than
+        EVENTS_STREAM_MAXLEN behind; the publisher counted them in ``keys.lost``)."""
+        client.hdel(keys.progress(self.topic), *(self._field(entry) for entry in entry_ids))
+        self.counters["trimmed"] += len(entry_ids)
+        logger.error(
+            "stream %s: %d pending entries were trimmed before group %s handled them",
+            self.stream, len(entry_ids), self.group,
+        )  # fmt: skip
+
+    def _field(self, entry_id: bytes | str) -> str:
+        return f"{self.group}|{text(entry_id)}"
+
     def _deliver(
         self, client: redis.Redis, entry_id: bytes, fields: dict, *, claimed: bool
     ) -> None:
-        if claimed and self._deliveries(client, entry_id) > self.max_deliveries:
-            client.xadd(self.dead_letter, {**fields, "source_id": entry_id}, maxlen=10_000)
-            client.xack(self.stream, self.group, entry_id)
-            self.counters["dead_lettered"] += 1
-            logger.error(
-                "stream: %s dead-lettered after %d deliveries", entry_id, self.max_deliveries
-            )
+        raw = fields.get(b"event", b"")
+        event, problem = read(raw, self.counters)
+        field = self._field(entry_id)
+        mark = f"{self.group}|{event.id}" if event else ""
+        verdict, detail = scripts.claim(
+            client, self.topic, field=field, mark=mark,
+            consumer=self.consumer, lease_ms=self.lease_ms,
+        )  # fmt: skip
+        if verdict == "busy":  # another consumer is running it; it stays pending
+            self.counters["busy"] += 1
             return
-        event = parse(fields.get(b"event", b""), self.counters)
-        if event is None:  # malformed or unknown: retrying will not help
-            client.xack(self.stream, self.group, entry_id)
-            return
-        if client.exists(self.done_key(event.id)):  # handled before its XACK was lost
-            client.xack(self.stream, self.group, entry_id)
+        settle = {"group": self.group, "entry_id": text(entry_id), "field": field, "raw": raw}
+        if verdict == "handled":  # a second entry of an event handled already
+            scripts.settle(client, self.topic, **settle, mark="", consumer=self.consumer)
             self.counters["duplicates"] += 1
             return
-        if dispatch(event, self.counters):
-            pipe = client.pipeline(transaction=False)
-            pipe.set(self.done_key(event.id), 1, ex=7 * 24 * 3600)
-            pipe.xack(self.stream, self.group, entry_id)
-            pipe.execute()
+        if not problem and claimed and self._deliveries(client, entry_id) > self.max_deliveries:
+            problem = f"failed {self.max_deliveries} deliveries"
+        if problem or event is None:
+            scripts.settle(
+                client, self.topic, **settle, mark="", consumer=self.consumer, reason=problem
+            )
+            self.counters["dead_lettered"] += 1
+            logger.error("stream %s: %s dead-lettered (%s)", self.stream, text(entry_id), problem)
+            return
+        done = set(filter(None, detail.split(",")))
+        ok, succeeded = dispatch(event, self.counters, skip=done)
+        if ok:
+            scripts.settle(client, self.topic, **settle, mark=mark, consumer=self.consumer)
             self.counters["events"] += 1
-        else:
-            self.counters["failed_deliveries"] += 1  # stays pending; claimed again later
+        else:  # stays pending: claimed again later, for the handlers that failed
+            scripts.release(
+                client, self.topic, field=field, consumer=self.consumer,
+                done=sorted(done.union(succeeded)),
+            )  # fmt: skip
+            self.counters["failed_deliveries"] += 1
 
     def _deliveries(self, client: redis.Redis, entry_id: bytes) -> int:
         pending = client.xpending_range(

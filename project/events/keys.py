@@ -1,5 +1,6 @@
-"""Every key and channel of the events machinery. A topic's stream, dead letters and
-processed-id marks share the topic's hash tag (one Cluster slot per topic)."""
+"""Every key and channel of the events machinery. A topic's stream and the keys its
+consumers keep beside it share the topic's hash tag (one Cluster slot per topic), so one
+script can touch several of them."""
 
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ def dead_letter(topic: str) -> str:
     return make_key(APP, hash_tag(topic), "dead")
 
 
-def done(topic: str, event_id: str) -> str:
-    """``{prefix}:events:{<topic>}:done:<id>``: the event was handled (7 days)."""
-    return make_key(APP, hash_tag(topic), "done", event_id)
+def progress(topic: str) -> str:
+    """``{prefix}:events:{<topic>}:progress``: hash, one field per pending entry and group
+    (who holds its delivery, which handlers already succeeded); deleted with the entry's
+    acknowledgement."""
+    return make_key(APP, hash_tag(topic), "progress")
+
+
+def handled(topic: str) -> str:
+    """``{prefix}:events:{<topic>}:handled``: sorted set of ``<group>|<event id>`` scored by
+    the entry's time; dropped as the stream is trimmed past them."""
+    return make_key(APP, hash_tag(topic), "handled")
+
+
+def lost(topic: str) -> str:
+    """``{prefix}:events:{<topic>}:lost``: how many entries a group still needed were trimmed
+    because it fell more than EVENTS_STREAM_MAXLEN behind."""
+    return make_key(APP, hash_tag(topic), "lost")

@@ -1,8 +1,11 @@
 """Publishing: every event goes two ways in one pipelined round trip.
 
 ``PUBLISH`` on a prefixed pub/sub channel (at most once: fast, lost by a subscriber that is
-away or too slow) and ``XADD`` to a prefixed, capped Stream (at least once through a
-consumer group, see ``project/events/consumer.py``). Publishing never fails the request: a
+away or too slow) and ``XADD`` to a prefixed Stream (at least once through a consumer
+group, see ``project/events/consumer.py``), kept near EVENTS_STREAM_MAXLEN entries by
+trimming only what every group has acknowledged (``lua/append.lua``): entries a group
+still needs are trimmed only once it falls further behind than that, and are then counted
+(``keys.lost``, ``stats["lost"]``) and logged. Publishing never fails the request: a
 short timeout, a circuit breaker, and what could not be sent waits in a bounded in-process
 outbox, sent before the next event and counted and logged if it overflows.
 """
@@ -12,13 +15,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, deque
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from redis import RedisError
 from redis.cluster import RedisCluster
 
-from project.events import keys
+from project.events import keys, scripts
 from project.events.envelope import Event
 from project.redis.breaker import CircuitBreaker
 from project.redis.client import get_client
@@ -41,26 +45,15 @@ class Publisher:
         with self._lock:
             self._outbox.append((topic, event))
             if len(self._outbox) > OUTBOX_SIZE:
-                _, lost = self._outbox.popleft()
+                _, dropped = self._outbox.popleft()
                 stats["dropped"] += 1
-                logger.error("events: outbox full, dropped %s %s", lost.type, lost.id)
+                logger.error("events: outbox full, dropped %s %s", dropped.type, dropped.id)
             if not self.breaker.allow():
                 stats["deferred"] += 1
                 return False
             batch = list(self._outbox)
             try:
-                client = get_client()
-                # One round trip; a cluster pipeline refuses PUBLISH, so there it is per event.
-                pipe = client if isinstance(client, RedisCluster) else client.pipeline(False)
-                for queued_topic, queued in batch:
-                    payload = queued.to_json()
-                    pipe.publish(keys.channel(queued_topic), payload)
-                    pipe.xadd(
-                        keys.stream(queued_topic), {"event": payload},
-                        maxlen=settings.EVENTS_STREAM_MAXLEN, approximate=True,
-                    )  # fmt: skip
-                if pipe is not client:
-                    pipe.execute()
+                lost = self._send(batch)
             except RedisError as exc:
                 self.breaker.failure()
                 stats["deferred"] += 1
@@ -72,7 +65,30 @@ class Publisher:
             self.breaker.success()
             self._outbox.clear()
             stats["published"] += len(batch)
+            if lost:
+                stats["lost"] += lost
+                logger.error(
+                    "events: %d stream entries were trimmed before every consumer group "
+                    "handled them (a group fell more than EVENTS_STREAM_MAXLEN=%d behind)",
+                    lost, settings.EVENTS_STREAM_MAXLEN,
+                )  # fmt: skip
             return True
+
+    def _send(self, batch: list[tuple[str, Event]]) -> int:
+        """PUBLISH and append each event, in one pipeline; the entries lost to trimming."""
+        client = get_client()
+        # A cluster pipeline refuses PUBLISH and EVALSHA: there it is one by one.
+        pipe = client if isinstance(client, RedisCluster) else client.pipeline(False)
+        replies: list[Any] = []
+        for topic, event in batch:
+            payload = event.to_json()
+            replies.append(pipe.publish(keys.channel(topic), payload))
+            replies.append(
+                scripts.append(pipe, topic, payload, bound=settings.EVENTS_STREAM_MAXLEN)
+            )
+        if pipe is not client:
+            replies = pipe.execute()
+        return sum(int(reply[1]) for reply in replies[1::2])
 
     def pending(self) -> int:
         return len(self._outbox)

@@ -214,21 +214,6 @@ def test_an_entry_left_by_a_dead_consumer_is_handled_by_another(
     assert redis_client.xpending(survivor.stream, survivor.group)["pending"] == 0
 
 
-def test_a_redelivered_event_runs_its_handlers_once(
-    received: queue.Queue[Event], redis_client: redis.Redis
-) -> None:
-    consumer = StreamConsumer("tests", consumer="b", claim_idle_ms=0, claim_every=0, block_ms=10)
-    consumer._ensure_group(redis_client)
-    event = Event(TYPE, 5)
-    Publisher().publish("tests", event)
-    redis_client.xreadgroup(consumer.group, "a", {consumer.stream: ">"}, count=10)
-    redis_client.set(consumer.done_key(event.id), 1)  # "a" handled it; its XACK was lost
-    consumer.step(redis_client)
-    assert received.empty()
-    assert consumer.counters["duplicates"] == 1
-    assert redis_client.xpending(consumer.stream, consumer.group)["pending"] == 0
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_poison_event_ends_in_the_dead_letter_stream(redis_client: redis.Redis) -> None:
     def always_fails(event: Event) -> None:
