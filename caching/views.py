@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from caching.metrics import EVENTS
 from caching.services import cache_service
+from project.web.errors import REDIS_RETRY_AFTER
 
 logger = logging.getLogger("caching")
 
@@ -25,7 +26,8 @@ StatsSerializer = inline_serializer(
 
 
 class CacheStatsView(APIView):
-    """Cache counters summed over every process (staff only)."""
+    """Cache counters summed over every process (staff only); Redis unavailable, a 503
+    with this process's own counts and ``Retry-After``."""
 
     permission_classes = [IsAdminUser]
 
@@ -37,7 +39,9 @@ class CacheStatsView(APIView):
         except RedisError as exc:
             logger.warning("cache stats: Redis unavailable: %s", exc)
             return Response(
-                {"totals": cache_service.metrics.snapshot(), "breaker": breaker}, status=503
+                {"totals": cache_service.metrics.snapshot(), "breaker": breaker},
+                status=503,
+                headers={"Retry-After": str(REDIS_RETRY_AFTER)},
             )
         return Response(
             {"totals": {event: totals.get(event, 0) for event in EVENTS}, "breaker": breaker}

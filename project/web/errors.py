@@ -89,8 +89,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(
             {
-                "detail": f"CSRF failed: {reason}. Fetch /api/auth/csrf/ and send its token "
-                "in the X-CSRFToken header."
+                "detail": f"CSRF failed: {reason.rstrip('.')}. Fetch /api/auth/csrf/ and send "
+                "its token in the X-CSRFToken header."
             },
             status=403,
         )

@@ -63,7 +63,8 @@ def test_login_requires_the_csrf_token(
         "/api/auth/login/", {"username": "bob", "password": password}, format="json"
     )
     assert response.status_code == 403
-    assert "CSRF" in response.json()["detail"]
+    # Django's reason, then what to do, each one sentence (the reason brings its own period).
+    assert response.json()["detail"].startswith("CSRF failed: CSRF cookie not set. Fetch ")
 
 
 def test_logout_without_csrf_header_is_refused(
