@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 
 TOPOLOGY := $(PY) scripts/topology.py
 
-.PHONY: run test test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
+.PHONY: run test test-faults test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Redis faults under load (docs/faults.md): its own redis-server, a PostgreSQL database of its
+# own next to DATABASE_URL's (default postgres://postgres@127.0.0.1:5432/test), gunicorn -w 4.
+# Not part of `make test`: pytest collects the module only when it is named.
+test-faults: $(STAMP)
+	$(PY) -m pytest -s tests/faults/faults_under_load.py $(PYTEST_ARGS)
 
 # The same suite on a local 3-primary Redis Cluster / a primary + replica + sentinel,
 # started here and always stopped, pass or fail.

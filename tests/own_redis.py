@@ -1,9 +1,12 @@
 """Redis servers of a test's own, for what must not happen to the suite's shared server:
-a crash and a restart from a snapshot, a replica promoted over its primary."""
+a crash and a restart from a snapshot, a replica promoted over its primary, a server
+frozen, killed or slowed under load."""
 
 from __future__ import annotations
 
 import contextlib
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +19,7 @@ from redis.retry import Retry
 
 from project.redis import epoch
 from project.redis.local import LocalRedis
-from scripts.topology import start_server
+from scripts.topology import binaries, start_server, wait_for
 from tests.integration.servers import free_port
 
 OPTIONS: dict[str, Any] = {
@@ -106,3 +109,75 @@ def replicated_redis(directory: Path) -> Iterator[ReplicatedRedis]:
         yield pair
     finally:
         pair.stop()
+
+
+class FaultyRedis:
+    """A redis-server on a loopback port of its own, run as this process's child (not
+    daemonized) so that it can be frozen (``SIGSTOP``) and thawed, killed (``SIGKILL``) and
+    started again on the same port, empty: it keeps nothing on disk. ``DEBUG`` is enabled
+    for local connections (``DEBUG SLEEP`` stalls the server)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self, timeout: float = 5) -> redis.Redis:
+        return redis.Redis(
+            port=self.port, socket_timeout=timeout, socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )  # fmt: skip
+
+    def start(self) -> None:
+        assert self.process is None or self.process.poll() is not None, "already running"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        server, _ = binaries()
+        self.process = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+             "--save", "", "--appendonly", "no", "--enable-debug-command", "local",
+             "--logfile", str(self.directory / "redis.log")],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self.port)
+
+    def _signal(self, signum: int) -> None:
+        assert self.process is not None, "never started"
+        assert self.process.poll() is None, "not running"
+        self.process.send_signal(signum)
+
+    def freeze(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """``SIGKILL``: no shutdown, no save; the port refuses connections once it returns."""
+        self._signal(signal.SIGKILL)
+        assert self.process is not None
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a frozen server cannot act on SIGTERM
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def faulty_redis(directory: Path) -> Iterator[FaultyRedis]:
+    server = FaultyRedis(directory)
+    try:
+        yield server
+    finally:
+        server.stop()

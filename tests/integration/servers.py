@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import http.client
 import http.cookiejar
 import json
 import socket
@@ -34,14 +36,21 @@ def migrate(env: Mapping[str, str]) -> None:
 
 @contextmanager
 def gunicorns(
-    env: Mapping[str, str], *, count: int, workers: int, logs: Sequence[Path] = ()
+    env: Mapping[str, str],
+    *,
+    count: int,
+    workers: int,
+    logs: Sequence[Path] = (),
+    options: Sequence[str] = (),
 ) -> Iterator[list[str]]:
     """``count`` gunicorn instances of ``workers`` sync workers each, on free loopback ports,
-    answering ``/api/health/``; their base URLs. Each writes to its log, if given."""
+    answering ``/api/health/``; their base URLs. Each writes to its log, if given; ``options``
+    are more gunicorn command-line options (an access log, say)."""
     env = {"DJANGO_SECURE_COOKIES": "0", **env}  # plain http on loopback: cookies must flow
     ports = [free_port() for _ in range(count)]
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "project.wsgi", "--workers", str(workers), "--log-level", "warning"]
+    command += options
     with ExitStack() as files:  # each child keeps its own copy of its log's descriptor
         outputs: list[IO[str] | None] = [files.enter_context(log.open("w")) for log in logs]
         outputs = outputs or [None] * count
@@ -72,11 +81,19 @@ def gunicorns(
 
 
 class Browser:
-    """A cookie-keeping HTTP client that sends the CSRF header like a SPA would."""
+    """A cookie-keeping HTTP client that sends the CSRF header like a SPA would.
 
-    def __init__(self) -> None:
+    ``source`` is the loopback address it connects from (any of 127.0.0.0/8 on Linux), so
+    that the app sees clients at addresses of their own (``REMOTE_ADDR``: the per-address
+    throttles); it may be changed between requests. ``timeout`` bounds each request."""
+
+    def __init__(self, *, source: str | None = None, timeout: float = 10) -> None:
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.source = source
+        self.timeout = timeout
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _FromSource(self)
+        )
 
     def call(self, base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         status, data, _ = self.request(base, method, path, body)
@@ -94,10 +111,25 @@ class Browser:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
         try:
-            with self.opener.open(request, timeout=10) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 return response.status, _decode(response.read()), response.headers
         except urllib.error.HTTPError as error:
             return error.code, _decode(error.read()), error.headers
+
+
+class _FromSource(urllib.request.HTTPHandler):
+    """Plain http from the browser's ``source`` address (the system's choice when None)."""
+
+    def __init__(self, browser: Browser) -> None:
+        super().__init__()
+        self.browser = browser
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        source = self.browser.source
+        if source is None:
+            return super().http_open(req)
+        connect = functools.partial(http.client.HTTPConnection, source_address=(source, 0))
+        return self.do_open(connect, req)
 
 
 def _decode(raw: bytes) -> Any:
