@@ -12,6 +12,9 @@ second entry of the same event, published twice when a reply was lost), and cons
 that hold nothing and are idle are deleted from the group.
 
 ``BLOCK`` stays below the socket timeout, and the loop checks a stop flag between reads.
+Run in a thread of its own, it stops at once by design (:meth:`halt`): the delivery in hand
+is finished, none is started, and a read blocked in Redis is left behind; no signal
+handler touches a socket or raises into a read.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import redis
 
 from project.events import keys, scripts
 from project.events.delivery import Backoff, dispatch, read, text
-from project.redis.client import dedicated_client
+from project.redis.client import dedicated_client, get_client
 
 logger = logging.getLogger("project.events")
 
@@ -70,6 +73,23 @@ class StreamConsumer:
         self._last_claim = self._last_forget = float("-inf")
         self.backoff = backoff or Backoff()
         self.counters: Counter[str] = Counter()
+        # Held while an entry is handled; halt() takes it for good.
+        self._delivering = threading.Lock()
+
+    def halt(self) -> None:
+        """Stop a consumer running in another thread: wait for the delivery in hand (if
+        any), and let it start no other. Entries a read blocked in Redis returns later stay
+        pending and are claimed by another consumer (at least once)."""
+        self.stop.set()
+        self._delivering.acquire()
+
+    def leave(self) -> None:
+        """After :meth:`halt`: leave the group if this consumer holds nothing (best effort:
+        a stalled Redis keeps it until the idle-consumer sweep)."""
+        try:
+            self._leave(get_client())
+        except redis.RedisError as exc:
+            logger.warning("stream consumer %s: could not leave its group: %s", self.consumer, exc)
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -121,9 +141,7 @@ class StreamConsumer:
             )  # fmt: skip
             if trimmed and trimmed[0]:
                 self._trimmed_while_pending(client, trimmed[0])
-        for entry_id, fields in claimed:
-            if fields is not None:  # Redis 6.2 returns trimmed entries without fields
-                self._deliver(client, entry_id, fields, claimed=True)
+        handled = self._handle(client, claimed, claimed=True)
         # RESP2-shaped (redis-py's legacy responses): [[stream, [(id, fields), ...]], ...],
         # or None when the block times out; the stubs' union also has RESP3's dict shapes.
         replies = cast(
@@ -132,11 +150,25 @@ class StreamConsumer:
                 self.group, self.consumer, {self.stream: ">"}, count=50, block=self.block_ms
             ),
         )
-        handled = len(claimed)
         for _, entries in replies or []:
-            for entry_id, fields in entries:
-                self._deliver(client, entry_id, fields, claimed=False)
-                handled += 1
+            handled += self._handle(client, entries, claimed=False)
+        return handled
+
+    def _handle(self, client: redis.Redis, entries: list, *, claimed: bool) -> int:
+        """Deliver what a read returned, one entry at a time, until halted (the rest then
+        stays pending)."""
+        handled = 0
+        for entry_id, fields in entries:
+            # halt() sets the flag, then waits for the lock: a release does not hand the lock
+            # to its waiter, so the flag is what stops the next entry.
+            if self.stop.is_set() or not self._delivering.acquire(blocking=False):
+                break
+            try:
+                if fields is not None:  # Redis 6.2 returns trimmed entries without fields
+                    self._deliver(client, entry_id, fields, claimed=claimed)
+            finally:
+                self._delivering.release()
+            handled += 1
         return handled
 
     def forget_idle_consumers(self, client: redis.Redis) -> list[str]:

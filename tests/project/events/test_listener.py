@@ -166,9 +166,9 @@ def test_sigterm_stops_listen_events_within_two_seconds(mode: list[str]) -> None
 def test_sigterm_stops_listen_events_promptly_while_redis_stalls(
     mode: list[str], snapshot_server: SnapshotRedis
 ) -> None:
-    """Redis frozen (SIGSTOP): whatever the loop is reading hangs until its socket
-    timeout, which is kept at BLOCK + 1 s (it was BLOCK + 5 s) so SIGTERM is honoured
-    within about two seconds."""
+    """Redis frozen (SIGSTOP): the read in progress hangs until its socket timeout; the
+    listener polls every half second, and the stream consumer's main thread does not wait
+    for its reading thread (``StreamConsumer.halt``)."""
     process = subprocess.Popen(
         [sys.executable, "manage.py", "listen_events", "--topic", "tests", *mode],
         cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

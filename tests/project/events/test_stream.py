@@ -14,6 +14,7 @@ from typing import Any, cast
 import pytest
 import redis
 from django.test import override_settings
+from redis.cluster import RedisCluster
 
 from project.events import keys, registry
 from project.events.consumer import StreamConsumer
@@ -301,3 +302,64 @@ def test_a_consumer_that_stops_holding_nothing_leaves_its_group(
     worker.stop.set()
     thread.join(5)
     assert redis_client.xinfo_consumers(stream, worker.group) == []
+
+
+def wait_until_blocked_in_a_read(client: redis.Redis) -> None:
+    """Until a client waits in ``XREADGROUP … BLOCK`` on the test stream's server."""
+    options: dict[str, Any] = {}
+    if isinstance(client, RedisCluster):
+        options["target_nodes"] = client.get_node_from_key(keys.stream(TOPIC))
+    for _ in range(1000):
+        listed = client.client_list(**options)
+        if any(c["cmd"] == "xreadgroup" and "b" in c["flags"] for c in listed):
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("no consumer blocked in a read")
+
+
+def test_halt_leaves_a_blocked_read_behind_instead_of_waiting_it_out(
+    redis_client: redis.Redis,
+) -> None:
+    worker = consumer("halted", block_ms=30_000, claim_every=3600)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    wait_until_blocked_in_a_read(redis_client)
+    worker.halt()  # returns although the read blocks for 30 s more
+    assert thread.is_alive()
+    Publisher().publish(TOPIC, Event(TYPE, 1))  # the blocked read gets it, and stops
+    thread.join(5)
+    assert not thread.is_alive()
+    assert worker.counters["events"] == 0
+    # Read, not handled: pending, for another consumer to claim.
+    assert redis_client.xpending(keys.stream(TOPIC), worker.group)["pending"] == 1
+
+
+def test_halt_waits_for_the_delivery_in_hand_and_starts_no_other(
+    handler: Callable[[Callable[[Event], None]], None], redis_client: redis.Redis
+) -> None:
+    started, finish = threading.Event(), threading.Event()
+    runs: list[int] = []
+
+    def slow(event: Event) -> None:
+        runs.append(cast(int, event.user_id))
+        started.set()
+        assert finish.wait(10)
+
+    registry.declare(TYPE)
+    handler(slow)
+    worker = consumer("busy", block_ms=50)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    publish(Publisher(), 1, 2)
+    assert started.wait(10)
+    halter = threading.Thread(target=worker.halt)
+    halter.start()
+    halter.join(0.3)
+    assert halter.is_alive()  # waiting for the handler of event 1
+    finish.set()
+    halter.join(5)
+    assert not halter.is_alive()
+    thread.join(5)
+    assert runs == [1]  # event 2 came in the same read: left pending, not started
+    pending = redis_client.xpending(keys.stream(TOPIC), worker.group)["pending"]
+    assert pending == 1

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from project.events.consumer import StreamConsumer
 from project.events.listener import Listener
@@ -36,8 +36,20 @@ class Command(BaseCommand):
             if len(topics) != 1:
                 self.stderr.write("--stream reads one topic: pass one --topic")
                 raise SystemExit(2)
-            StreamConsumer(
-                topics[0], group=options["group"], consumer=options["consumer"], stop=stop
-            ).run()
+            consumer = StreamConsumer(
+                topics[0], group=options["group"], consumer=options["consumer"]
+            )
+            self.run_until_stopped(consumer, stop)
         else:
             Listener(topics, stop=stop).run()
+
+    def run_until_stopped(self, consumer: StreamConsumer, stop: threading.Event) -> None:
+        """Consume in a thread; on SIGTERM/Ctrl-C finish the delivery in hand and return,
+        whatever a read blocked in Redis is waiting for (the thread is left behind)."""
+        worker = threading.Thread(target=consumer.run, name="stream-consumer", daemon=True)
+        worker.start()
+        while not stop.wait(1.0):  # a signal handler runs while this waits
+            if not worker.is_alive():
+                raise CommandError("the stream consumer stopped unexpectedly")
+        consumer.halt()
+        consumer.leave()
