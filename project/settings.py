@@ -216,7 +216,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus every operation's error responses and anonymous access.
+    "DEFAULT_SCHEMA_CLASS": "project.web.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "ratelimit.throttles.AnonRateThrottle",
         "ratelimit.throttles.UserRateThrottle",
@@ -231,6 +232,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Users, auth and health over Django REST framework, backed by Redis.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # What a client sends and what it gets back are separate components (UserRequest, User):
+    # read-only fields are not asked for, and a response need not hold every required input.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from the sidecar package: the docs work offline, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -100,7 +100,12 @@ class MeView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=UserSerializer)
+    @extend_schema(
+        responses={
+            200: UserSerializer,
+            404: OpenApiResponse(description="The user was deleted since this request signed in"),
+        }
+    )
     def get(self, request: Request) -> Response:
         shown = selectors.cached_account(signed_in(request).pk, viewer=request)
         if shown is None:  # deleted since this request signed in

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -30,13 +30,19 @@ class SearchesView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=inline_serializer("Searches", {"searches": serializers.ListField()}))
+    @extend_schema(
+        responses=inline_serializer(
+            "Searches", {"searches": serializers.ListField(child=serializers.CharField())}
+        )
+    )
     def get(self, request: Request) -> Response:
         return Response({"searches": searches.recent(signed_in(request).pk)})
 
     @extend_schema(
         request=SearchSerializer,
-        responses=inline_serializer("SearchesAfter", {"searches": serializers.ListField()}),
+        responses=inline_serializer(
+            "SearchesAfter", {"searches": serializers.ListField(child=serializers.CharField())}
+        ),
     )
     def post(self, request: Request) -> Response:
         body = SearchSerializer(data=request.data)
@@ -64,7 +70,7 @@ class TagUsersView(APIView):
                     "users": serializers.ListField(child=serializers.IntegerField()),
                 },
             ),
-            400: inline_serializer("TagError", {"detail": serializers.CharField()}),
+            400: OpenApiResponse(description="Not a tag: tags are lowercase slugs"),
         }
     )
     def get(self, request: Request, tag: str) -> Response:
