@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from project.redis import server
 from project.redis.client import get_client
+from project.web.errors import REDIS_RETRY_AFTER
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,9 @@ class HealthView(APIView):
         healthy = body["redis"] == body["database"] == "ok"
         if warnings:
             body["warnings"] = warnings
-        return Response(body, status=200 if healthy else 503)
+        if healthy:
+            return Response(body)
+        return Response(body, status=503, headers={"Retry-After": str(REDIS_RETRY_AFTER)})
 
 
 def _check_redis(client: Redis | None = None) -> tuple[str, list[str]]:

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from project.locks import keys as lock_keys
+from tests.conftest import Manage
 from tests.own_redis import ReplicatedRedis, SnapshotRedis
 from users import counters, keys
 from users.models import CounterFlush, User
@@ -170,3 +171,14 @@ def test_a_replica_promoted_between_claim_and_commit_does_not_apply_the_batch_tw
     assert counters.pending(user.pk, client=promoted).views == 3  # shown, until its flush
     assert counters.flush(client=promoted).reapplied
     assert stored(user) == (3, 0)
+
+
+@pytest.mark.parametrize("command", ["flush_counters", "rebuild_indexes"])
+def test_a_command_run_while_redis_is_down_says_so_without_a_traceback(
+    command: str, manage: Manage
+) -> None:
+    result = manage(command, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Redis unavailable" in result.stderr
+    assert "run it again once Redis answers" in result.stderr

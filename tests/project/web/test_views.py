@@ -53,6 +53,7 @@ def test_health_warns_but_stays_200_when_redis_may_evict_what_the_project_keeps(
 def test_health_is_503_when_redis_is_down(api: APIClient) -> None:
     response = api.get("/api/health/")
     assert response.status_code == 503
+    assert response["Retry-After"] == "5"
     assert response.json() == {"redis": "unavailable (ConnectionError)", "database": "ok"}
 
 

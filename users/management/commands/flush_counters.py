@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from redis import RedisError
 
 from project.locks.lock import FencedOutError, LockNotAcquiredError
 from users import counters
@@ -18,6 +19,11 @@ class Command(BaseCommand):
             result = counters.flush()
         except (LockNotAcquiredError, FencedOutError) as exc:
             raise CommandError(str(exc)) from exc
+        except RedisError as exc:
+            # What was claimed stays claimed in Redis and is applied by the next run, once.
+            raise CommandError(
+                f"Redis unavailable ({exc}): no count was lost; run it again once Redis answers"
+            ) from exc
         if result.reapplied:
             self.stdout.write("dropped a claim an earlier flush had applied")
         self.stdout.write(f"flushed {result.increments} increments for {result.users} users")
