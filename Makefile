@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 
 TOPOLOGY := $(PY) scripts/topology.py
 
-.PHONY: run test test-faults test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
+.PHONY: run worker test test-faults test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,10 +28,16 @@ $(BENCH_STAMP): requirements.txt requirements-dev.txt requirements-bench.txt
 
 install: $(STAMP)
 
+# The app and a worker (background jobs, the periodic flush); one Ctrl-C stops both.
 run: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py demo_admin
-	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST)
+	@DJANGO_DEBUG=1 $(PY) manage.py worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST)
+
+worker: $(STAMP)
+	DJANGO_DEBUG=1 $(PY) manage.py worker
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

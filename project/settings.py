@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "caching",
     "sessions",
     "ratelimit",
+    "django_tasks",  # the Tasks API (django.tasks' backport, which django-tasks-rq needs)
+    "django_rq",
+    "django_tasks_rq",
+    "jobs",
     "users",
 ]
 
@@ -159,6 +163,42 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 EVENTS_TOPICS = env_list("EVENTS_TOPICS", "users")  # what listen_events subscribes to
 EVENTS_STREAM_MAXLEN = 100_000  # each topic's stream is trimmed near this length
 
+# --- Background jobs (jobs/, manage.py worker) ----------------------------------------
+
+# Django's Tasks API, run by RQ (docs/tasks.md). RQ cannot run on a Redis Cluster: there the
+# queue needs a standalone or Sentinel Redis of its own (TASKS_REDIS_URL); without one it
+# falls back to the project's local redis-server and the jobs.W001 check says so.
+TASKS_REDIS_URL = os.environ.get("TASKS_REDIS_URL", "")
+_tasks_redis_url = TASKS_REDIS_URL or (
+    REDIS_URL if REDIS_TOPOLOGY.kind != "cluster" else local_redis.default_url()
+)
+TASKS_JOB_TIMEOUT = env_int("TASKS_JOB_TIMEOUT", 300)  # seconds before RQ kills a job
+TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+RQ_QUEUES = {
+    "default": redis_config.queue_settings(
+        redis_config.parse(_tasks_redis_url),
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        connect_timeout=REDIS_CONNECT_TIMEOUT,
+        job_timeout=TASKS_JOB_TIMEOUT,
+    ),
+}
+# django-tasks-rq's job class runs Tasks; ours adds each task's retries and timeout.
+RQ = {"JOB_CLASS": "django_tasks_rq.Job", "QUEUE_CLASS": "jobs.queue.TaskQueue"}
+# The write-back flush runs on this period (scheduled by the worker, once per period).
+COUNTER_FLUSH_SECONDS = env_int("COUNTER_FLUSH_SECONDS", 60)
+INDEX_REPAIR_SECONDS = env_int("INDEX_REPAIR_SECONDS", 600)  # tags and leaderboard vs the DB
+
+# --- Mail -----------------------------------------------------------------------------
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+if os.environ.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
 # --- Rate limiting (ratelimit/) -------------------------------------------------------
 
 # scope → "N/period"; ratelimit's system check refuses an invalid rate at start-up.
@@ -251,6 +291,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         name: {"level": os.environ.get("LOG_LEVEL", "INFO")}
-        for name in ("project", "users", "caching", "ratelimit", "sessions")
+        for name in ("project", "users", "caching", "ratelimit", "sessions", "jobs")
     },
 }

@@ -8,8 +8,9 @@ class UsersConfig(AppConfig):
     def ready(self) -> None:
         # Registers User with the cache service, and the receivers that publish events
         # and keep the Redis indexes (tags, leaderboard) in step with deletions; and how
-        # the schema documents a user.
-        from users import cache, events, indexes, schema  # noqa: F401
+        # the schema documents a user; and the welcome mail of each new user.
+        from users import cache, events, indexes, schema, welcome  # noqa: F401
 
         events.connect()
         indexes.connect()
+        welcome.connect()

@@ -56,3 +56,39 @@ def connect() -> None:
     post_save.connect(on_tag_changed, sender=UserTag, dispatch_uid="users.indexes.tag_save")
     post_delete.connect(on_tag_changed, sender=UserTag, dispatch_uid="users.indexes.tag_delete")
     post_delete.connect(on_user_deleted, sender=User, dispatch_uid="users.indexes.delete")
+
+
+def repair(*, batch: int = 500) -> int:
+    """Compare every user's tags and points in Redis with the database and reindex those
+    that drifted (a write whose index update failed, Redis losing data); the number
+    repaired. Redis failing raises: the periodic job is retried."""
+    from project.redis.client import get_client
+    from users import keys
+
+    client = get_client()
+    repaired = 0
+    last = 0
+    while True:
+        users = list(
+            User.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "points")[:batch]
+        )
+        if not users:
+            return repaired
+        last = users[-1][0]
+        ids = [pk for pk, _ in users]
+        held: dict[int, set[str]] = {pk: set() for pk in ids}
+        for user_id, tag in UserTag.objects.filter(user_id__in=ids).values_list("user_id", "tag"):
+            held[user_id].add(tag)
+        pipe = client.pipeline(transaction=False)
+        for pk in ids:
+            pipe.smembers(keys.user_tags(pk))
+            pipe.zscore(keys.leaderboard(), leaderboard.member(pk))
+        replies = pipe.execute()
+        for (pk, points), indexed, score in zip(users, replies[::2], replies[1::2], strict=True):
+            indexed_tags = {tag.decode() for tag in indexed}
+            if indexed_tags != held[pk]:
+                tags.reindex(pk, removed=indexed_tags - held[pk])
+                repaired += 1
+            if score is None or int(score) != points:
+                leaderboard.resync([pk])
+                repaired += 1

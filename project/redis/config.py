@@ -143,3 +143,38 @@ def cache_settings(
             "IGNORE_EXCEPTIONS": False,
         },
     }
+
+
+def queue_settings(
+    topology: Topology, *, socket_timeout: float, connect_timeout: float, job_timeout: int
+) -> dict[str, Any]:
+    """A django-rq ``RQ_QUEUES`` entry for ``topology`` (standalone or Sentinel).
+
+    Enqueueing from a request fails fast like every other Redis call (RQ's worker raises
+    its own connection's timeout above its blocking wait). RQ cannot run on a Cluster: its
+    keys span slots.
+    """
+    if topology.kind == "cluster":
+        raise ImproperlyConfigured(
+            "RQ cannot run on a Redis Cluster: set TASKS_REDIS_URL to a standalone or "
+            "Sentinel Redis for the task queue"
+        )
+    common: dict[str, Any] = {"DEFAULT_TIMEOUT": job_timeout}
+    if topology.kind == "sentinel":
+        return {
+            **common,
+            "SENTINELS": list(topology.nodes),
+            "MASTER_NAME": topology.service,
+            "DB": topology.db,
+            "SOCKET_TIMEOUT": socket_timeout,
+            "CONNECTION_KWARGS": {"socket_connect_timeout": connect_timeout},
+            "SENTINEL_KWARGS": {
+                "socket_timeout": socket_timeout,
+                "socket_connect_timeout": connect_timeout,
+            },
+        }
+    # django-rq reads timeouts from a URL's query only (and urlunsplit would turn
+    # unix:///path into unix:/path).
+    base, _, query = topology.url.partition("?")
+    timeouts = f"socket_timeout={socket_timeout}&socket_connect_timeout={connect_timeout}"
+    return {**common, "URL": f"{base}?{query + '&' if query else ''}{timeouts}"}

@@ -1,0 +1,85 @@
+"""Enqueueing after commit through the outbox, against the real Redis: a commit enqueues,
+a rollback does not, a hand-off Redis refuses waits in the outbox for the relay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import django_rq
+import pytest
+from django.db import transaction
+
+from jobs import relay
+from jobs.models import Done, OutboxJob
+from jobs.services import enqueue_on_commit, once
+from users.models import User
+from users.tasks import send_welcome
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def queued() -> list[str | None]:
+    return [job.func_name for job in django_rq.get_queue("default").get_jobs()]
+
+
+def test_a_job_enqueued_in_a_transaction_is_queued_at_its_commit_and_not_before() -> None:
+    with transaction.atomic():
+        enqueue_on_commit(send_welcome, 1)
+        assert OutboxJob.objects.count() == 1
+        assert queued() == []
+    assert queued() == ["users.tasks.send_welcome"]
+    assert OutboxJob.objects.count() == 0
+
+
+def test_a_rolled_back_transaction_enqueues_nothing() -> None:
+    def rolled_back() -> None:
+        with transaction.atomic():
+            enqueue_on_commit(send_welcome, 1)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        rolled_back()
+    assert queued() == []
+    assert OutboxJob.objects.count() == 0
+
+
+def test_every_new_user_enqueues_a_welcome_once(make_user: Callable[..., User]) -> None:
+    user = make_user(username="newcomer")
+    user.full_name = "Changed"
+    user.save()  # not a creation
+    jobs = django_rq.get_queue("default").get_jobs()
+    assert [(job.func_name, job.args) for job in jobs] == [("users.tasks.send_welcome", (user.pk,))]
+
+
+def test_a_hand_off_redis_refuses_waits_in_the_outbox_for_the_relay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    live = django_rq.settings.QUEUES["default"]
+    monkeypatch.setitem(
+        django_rq.settings.QUEUES, "default", {**live, "URL": "redis://127.0.0.1:1/0"}
+    )
+    with transaction.atomic():
+        enqueue_on_commit(send_welcome, 7)  # the commit does not fail
+    [left] = OutboxJob.objects.all()
+    assert left.attempts == 1
+    assert "ConnectionError" in left.last_error
+    monkeypatch.setitem(django_rq.settings.QUEUES, "default", live)
+    assert relay.relay_left(older_than=relay.timedelta(0)) == 1
+    assert queued() == ["users.tasks.send_welcome"]
+    assert OutboxJob.objects.count() == 0
+    assert relay.relay_left(older_than=relay.timedelta(0)) == 0  # nothing twice
+
+
+def test_once_claims_a_key_the_first_time_only() -> None:
+    with transaction.atomic():
+        assert once("welcome:1")
+    with transaction.atomic():
+        assert not once("welcome:1")
+    def mail_fails() -> None:
+        with transaction.atomic():
+            assert once("welcome:2")
+            raise RuntimeError("the mail failed")
+
+    with pytest.raises(RuntimeError):
+        mail_fails()
+    assert list(Done.objects.values_list("key", flat=True)) == ["welcome:1"]
