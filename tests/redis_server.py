@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
@@ -32,17 +33,25 @@ def pytest_load_initial_conftests(
         "THROTTLE_RATES",
         "anon=1000/min,user=10000/min,login=100/min,login_account=100/min,register=1000/min",
     )
-    if not os.environ.get("REDIS_URL"):
-        os.environ.setdefault("LOCAL_REDIS_DIR", str(TEST_REDIS_DIR))
-        server = LocalRedis.from_environ()
+    on_cluster = os.environ.get("REDIS_URL", "").startswith("redis+cluster://")
+    if not os.environ.get("REDIS_URL") or (on_cluster and not os.environ.get("TASKS_REDIS_URL")):
+        # The suite's own server; on a Cluster, where RQ cannot run, it holds the task queue.
+        if on_cluster:
+            server = LocalRedis(
+                Path(os.environ.get("LOCAL_REDIS_DIR", TEST_REDIS_DIR)), persistent=False
+            )
+        else:
+            os.environ.setdefault("LOCAL_REDIS_DIR", str(TEST_REDIS_DIR))
+            server = LocalRedis.from_environ()
         if server.ensure_running():
             early_config.stash[_started] = server
-        os.environ["REDIS_URL"] = server.url
+        os.environ["TASKS_REDIS_URL" if on_cluster else "REDIS_URL"] = server.url
     return (yield)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"redis: {os.environ.get('REDIS_URL')}"
+    tasks = os.environ.get("TASKS_REDIS_URL")
+    return f"redis: {os.environ.get('REDIS_URL')}" + (f", task queue: {tasks}" if tasks else "")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

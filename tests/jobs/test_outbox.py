@@ -75,6 +75,7 @@ def test_once_claims_a_key_the_first_time_only() -> None:
         assert once("welcome:1")
     with transaction.atomic():
         assert not once("welcome:1")
+
     def mail_fails() -> None:
         with transaction.atomic():
             assert once("welcome:2")

@@ -1,0 +1,18 @@
+"""A task that always fails, for the worker tests (importable by the worker: it runs in
+the project's directory). Each attempt appends a line to $FAILING_LOG."""
+
+from __future__ import annotations
+
+import os
+
+from django_tasks import task
+
+from jobs.queue import options
+
+
+@options(retries=2, base=1, cap=1)
+@task()
+def always_fails() -> None:
+    with open(os.environ["FAILING_LOG"], "a") as log:
+        log.write("attempt\n")
+    raise RuntimeError("this task always fails")

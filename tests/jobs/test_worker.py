@@ -1,0 +1,197 @@
+"""The real worker (``manage.py worker``, RQ underneath) in subprocesses, on a database
+file and the suite's Redis: mail after commit and never for a rollback, a job committed
+while Redis was frozen runs once it is back, a job delivered twice mails once, the flush
+runs on its schedule, SIGTERM ends the worker, retries end in the failed registry."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import django_rq
+import pytest
+from rq.registry import FailedJobRegistry
+
+from project.redis.local import BASE_DIR
+from tests.integration.servers import migrate
+from tests.own_redis import SnapshotRedis
+
+pytestmark = pytest.mark.redis
+
+Env = dict[str, str]
+PASSWORD = "a-Long-pass-123"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    """The environment of the subprocesses: a database file of this test, mail as files."""
+    environ = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "LOG_LEVEL": "INFO",
+    }
+    migrate(environ)
+    return environ
+
+
+def shell(env: Env, code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def burst(env: Env) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "worker", "--burst"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def subjects(env: Env) -> list[str]:
+    folder = Path(env["EMAIL_FILE_PATH"])
+    if not folder.exists():
+        return []
+    return sorted(
+        line.removeprefix("Subject: ")
+        for mail in folder.iterdir()
+        for line in mail.read_text().splitlines()
+        if line.startswith("Subject: ")
+    )
+
+
+def create_user(name: str) -> str:
+    return f"User.objects.create_user({name!r}, {name + '@example.com'!r}, {PASSWORD!r})"
+
+
+@pytest.fixture
+def running_worker(env: Env) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(**extra: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "worker"], cwd=BASE_DIR, env={**env, **extra},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def until(condition: Callable[[], bool], *, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time limit"
+        time.sleep(0.1)
+
+
+def test_a_new_user_is_welcomed_after_commit_and_a_rolled_back_one_never(env: Env) -> None:
+    shell(env, f"""
+from django.db import transaction
+from users.models import User
+try:
+    with transaction.atomic():
+        {create_user("ghost")}
+        raise RuntimeError
+except RuntimeError:
+    pass
+{create_user("welcomed")}
+""")  # fmt: skip
+    burst(env)
+    assert subjects(env) == ["Welcome, welcomed!"]
+    burst(env)
+    assert subjects(env) == ["Welcome, welcomed!"]
+
+
+def test_a_job_delivered_twice_mails_once(env: Env) -> None:
+    shell(env, f"""
+from users.models import User
+from users.tasks import send_welcome
+user = {create_user("twice")}
+send_welcome.enqueue(user.pk)  # as a relay whose delete was lost would
+""")  # fmt: skip
+    assert django_rq.get_queue("default").count == 2
+    burst(env)
+    assert subjects(env) == ["Welcome, twice!"]
+
+
+def test_a_job_committed_while_redis_was_frozen_runs_once_it_is_back(
+    env: Env, snapshot_server: SnapshotRedis
+) -> None:
+    own = {**env, "REDIS_URL": snapshot_server.server.url, "TASKS_REDIS_URL": ""}
+    redis_pid = int((snapshot_server.server.directory / "redis.pid").read_text())
+    os.kill(redis_pid, signal.SIGSTOP)
+    try:  # the process commits, fails to hand the job off, and exits
+        out = shell(own, f"""
+from jobs.models import OutboxJob
+from users.models import User
+{create_user("patient")}
+print(OutboxJob.objects.count())
+""")  # fmt: skip
+    finally:
+        os.kill(redis_pid, signal.SIGCONT)
+    assert out.split() == ["1"]
+    assert subjects(own) == []
+    burst(own)
+    assert subjects(own) == ["Welcome, patient!"]
+    burst(own)
+    assert subjects(own) == ["Welcome, patient!"]
+
+
+def test_the_flush_runs_on_its_schedule_and_sigterm_ends_the_worker(
+    env: Env, running_worker: Callable[..., subprocess.Popen[str]]
+) -> None:
+    shell(env, f"""
+from users import counters
+from users.models import User
+user = {create_user("viewed")}
+for _ in range(3):
+    counters.count_view(user.pk)
+""")  # fmt: skip
+    database = env["DATABASE_URL"].removeprefix("sqlite:///")
+
+    def views() -> int:
+        with sqlite3.connect(database) as db:
+            row = db.execute("SELECT profile_views FROM users_user WHERE username='viewed'")
+            return int(row.fetchone()[0])
+
+    worker = running_worker(COUNTER_FLUSH_SECONDS="1")
+    until(lambda: views() == 3)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=10) == 0
+    output = worker.stdout.read() if worker.stdout else ""
+    assert "users.tasks.flush_counters" in output
+
+
+def test_a_failing_job_is_retried_then_kept_in_the_failed_registry(
+    env: Env, tmp_path: Path, running_worker: Callable[..., subprocess.Popen[str]]
+) -> None:
+    log = tmp_path / "attempts"
+    env = {**env, "FAILING_LOG": str(log)}
+    shell(env, "from tests.jobs.failing import always_fails; always_fails.enqueue()")
+    running_worker(FAILING_LOG=str(log))
+    queue = django_rq.get_queue("default")
+    registry = FailedJobRegistry(queue=queue)
+    until(lambda: registry.count == 1)
+    assert log.read_text().count("attempt") == 3  # the first run and two retries
+    registry.requeue(registry.get_job_ids()[0])  # what the admin's "requeue" does
+    until(lambda: log.read_text().count("attempt") == 4)
