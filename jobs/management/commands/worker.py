@@ -8,16 +8,21 @@ does not reach it twice (a second signal is RQ's cold shutdown, which abandons t
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from datetime import timedelta
 from typing import Any
 
+import django_rq
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from redis import RedisError
+from rq.worker import Worker, WorkerStatus
 
 from jobs import relay, schedule
 
@@ -42,14 +47,10 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+        name = f"{socket.gethostname()}-{os.getpid()}"  # to look its state up on stopping
+        manage = str(settings.BASE_DIR / "manage.py")
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                str(settings.BASE_DIR / "manage.py"),
-                "rqworker",
-                *queues,
-                "--with-scheduler",
-            ],
+            [sys.executable, manage, "rqworker", *queues, "--with-scheduler", "--name", name],
             start_new_session=True,
         )
         self.stdout.write(f"worker: RQ worker {worker.pid} on {', '.join(queues)}")
@@ -57,8 +58,35 @@ class Command(BaseCommand):
             while worker.poll() is None and not stop.wait(TICK):
                 schedule.enqueue_due()
         finally:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)  # warm: the job in hand finishes
-                worker.wait()
+            stop_worker(worker, name)
         if worker.returncode:
             raise SystemExit(worker.returncode)
+
+
+def stop_worker(worker: subprocess.Popen[bytes], name: str) -> None:
+    """SIGTERM (warm: the job in hand finishes), and again once the worker is seen idle: on
+    Sentinel an idle RQ worker's blocking wait does not end on the first signal (it would
+    wait out its dequeue timeout), and a second signal to an idle worker abandons nothing."""
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGTERM)
+    while True:
+        try:
+            worker.wait(timeout=1)
+            return
+        except subprocess.TimeoutExpired:
+            if not busy(name):
+                worker.send_signal(signal.SIGTERM)
+
+
+def busy(name: str) -> bool:
+    """Is the RQ worker ``name`` running a job? (Not known: no, so stopping stays bounded; a
+    job cut short is retried by RQ's clean-up.)"""
+    try:
+        found = Worker.find_by_key(
+            Worker.redis_worker_namespace_prefix + name,
+            connection=django_rq.get_connection("default"),
+        )
+        return found is not None and found.get_state() == WorkerStatus.BUSY
+    except RedisError:
+        return False
