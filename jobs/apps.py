@@ -10,7 +10,7 @@ class JobsConfig(AppConfig):
     verbose_name = "Background jobs"
 
     def ready(self) -> None:
-        from jobs import checks  # noqa: F401  (registers the system checks)
+        from jobs import checks, health  # noqa: F401  (the system checks, the health detail)
 
         # Every app's tasks.py: its tasks, their retry options and periodic schedules are
         # known in every process (the enqueuer sets a job's retries, not the worker).

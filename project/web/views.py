@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -50,12 +51,27 @@ class ApiRootView(APIView):
         )
 
 
+# Staff see more under ``detail``: each app registers what it has to say (``health_detail``),
+# so this floor imports no app.
+DETAILS: dict[str, Callable[[], object]] = {}
+
+
+def health_detail(name: str) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    """Register ``function()`` as the ``detail.<name>`` staff see in ``/api/health/``."""
+
+    def register(function: Callable[[], object]) -> Callable[[], object]:
+        DETAILS[name] = function
+        return function
+
+    return register
+
+
 class HealthView(APIView):
     """Report whether Redis and the database answer: 200 when both do, else 503. Settings
     of the Redis server that can cost the project data are listed under ``warnings``
-    (still a 200: the service works)."""
+    (still a 200: the service works). Staff also get each app's ``detail`` (the task
+    queues, the outbox); a load balancer sends no session and gets none."""
 
-    authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes: list[type] = []  # load balancers poll it
 
@@ -69,6 +85,7 @@ class HealthView(APIView):
                     "warnings": serializers.ListField(
                         child=serializers.CharField(), required=False
                     ),
+                    "detail": serializers.DictField(required=False, help_text="staff only"),
                 },
             ),
             (503, "application/json"): inline_serializer(
@@ -83,9 +100,18 @@ class HealthView(APIView):
         healthy = body["redis"] == body["database"] == "ok"
         if warnings:
             body["warnings"] = warnings
+        if request.user.is_staff:
+            body["detail"] = {name: _detail(function) for name, function in DETAILS.items()}
         if healthy:
             return Response(body)
         return Response(body, status=503, headers={"Retry-After": str(REDIS_RETRY_AFTER)})
+
+
+def _detail(function: Callable[[], object]) -> object:
+    try:
+        return function()
+    except (RedisError, DatabaseError) as exc:
+        return f"unavailable ({type(exc).__name__})"
 
 
 def _check_redis(client: Redis | None = None) -> tuple[str, list[str]]:
