@@ -9,12 +9,16 @@ from django.utils import timezone
 
 
 class OutboxJob(models.Model):
-    """A job enqueued inside a transaction: written in it, handed to the queue after the
-    commit, deleted once the queue has it. A row that stays was not handed off (Redis was
-    down, or the process died first): the relay hands it off later."""
+    """A job enqueued, or an event published, inside a transaction: written in it, handed
+    to the queue (or published) after the commit, deleted once Redis has it. A row that
+    stays was not handed off (Redis was down, or the process died first): the relay hands
+    it off later."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    task = models.CharField(max_length=200, help_text="the task's module path")
+    task = models.CharField(max_length=200, blank=True, help_text="the task's module path")
+    topic = models.CharField(
+        max_length=100, blank=True, help_text="an event's topic (the event is args[0])"
+    )
     args = models.JSONField(default=list)
     kwargs = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -26,7 +30,8 @@ class OutboxJob(models.Model):
         verbose_name = "outbox job"
 
     def __str__(self) -> str:
-        return f"{self.task} ({self.created_at:%Y-%m-%d %H:%M:%S})"
+        what = self.task or f"event on {self.topic}"
+        return f"{what} ({self.created_at:%Y-%m-%d %H:%M:%S})"
 
 
 class Done(models.Model):

@@ -12,6 +12,8 @@ from django.utils.module_loading import import_string
 from redis import RedisError
 
 from jobs.models import OutboxJob
+from project.events.envelope import Event
+from project.events.publisher import publisher
 
 logger = logging.getLogger("jobs")
 
@@ -19,8 +21,8 @@ LEFT_AFTER = timedelta(seconds=5)  # a job still in the outbox this long was not
 
 
 def hand_off(job_id: uuid.UUID, *, using: str | None = None) -> bool:
-    """Enqueue one outbox job and delete it; False if it is gone (handed off by another
-    process) or Redis refused it (it stays, for the relay)."""
+    """Enqueue (or publish) one outbox job and delete it; False if it is gone (handed off by
+    another process) or Redis refused it (it stays, for the relay)."""
     with transaction.atomic(using=using):
         # Locked while it is enqueued: two relays do not both hand it off (PostgreSQL).
         job = (
@@ -32,12 +34,15 @@ def hand_off(job_id: uuid.UUID, *, using: str | None = None) -> bool:
         if job is None:
             return False
         try:
-            import_string(job.task).enqueue(*job.args, **job.kwargs)
+            if job.topic:
+                publisher.send(job.topic, Event.from_json(job.args[0]))
+            else:
+                import_string(job.task).enqueue(*job.args, **job.kwargs)
         except RedisError as exc:
             job.attempts += 1
             job.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             job.save(update_fields=["attempts", "last_error"])
-            logger.warning("jobs: %s stays in the outbox, Redis refused it: %s", job.task, exc)
+            logger.warning("jobs: %s stays in the outbox, Redis refused it: %s", job, exc)
             return False
         job.delete()
     return True

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from jobs import relay
 from jobs.models import Done, OutboxJob
+from project.events.envelope import Event
 
 
 def enqueue_on_commit(task: Any, *args: Any, using: str | None = None, **kwargs: Any) -> None:
@@ -23,6 +24,15 @@ def enqueue_on_commit(task: Any, *args: Any, using: str | None = None, **kwargs:
         task=task.module_path, args=list(args), kwargs=kwargs
     )
     transaction.on_commit(lambda: relay.hand_off(job.pk, using=using), using=using)
+
+
+def publish_on_commit(topic: str, event: Event, *, using: str | None = None) -> None:
+    """Publish ``event`` once the current transaction commits, durably: written to the
+    outbox in the transaction, published after the commit, relayed later if that failed
+    or the process died first (an event is never lost with its process; consumers see
+    it at least once)."""
+    row = OutboxJob.objects.using(using).create(topic=topic, args=[event.to_json()])
+    transaction.on_commit(lambda: relay.hand_off(row.pk, using=using), using=using)
 
 
 def once(key: str) -> bool:

@@ -1,5 +1,7 @@
-"""User events, published after commit (``project.events``): created, updated (with the
-names of the changed fields, never their values), deleted, logged in, logged out."""
+"""User events, published after commit through the database outbox (``jobs``, so that a
+process dying after its commit loses none; ``project.events`` delivers them): created,
+updated (with the names of the changed fields, never their values), deleted, logged in,
+logged out."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_delete, post_save
 
+from jobs.services import publish_on_commit
 from project.events.envelope import Event
-from project.events.publisher import publish_on_commit
 from project.events.registry import declare
 from users.models import User
 

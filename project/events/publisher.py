@@ -64,15 +64,13 @@ class Publisher:
                 return False
             self.breaker.success()
             self._outbox.clear()
-            stats["published"] += len(batch)
-            if lost:
-                stats["lost"] += lost
-                logger.error(
-                    "events: %d stream entries were trimmed before every consumer group "
-                    "handled them (a group fell more than EVENTS_STREAM_MAXLEN=%d behind)",
-                    lost, settings.EVENTS_STREAM_MAXLEN,
-                )  # fmt: skip
+            _account(len(batch), lost)
             return True
+
+    def send(self, topic: str, event: Event) -> None:
+        """Send one event now, beside the in-process outbox: for a caller that keeps the
+        event itself until it is sent (the database outbox, ``jobs``). Raises RedisError."""
+        _account(1, self._send([(topic, event)]))
 
     def _send(self, batch: list[tuple[str, Event]]) -> int:
         """PUBLISH and append each event, in one pipeline; the entries lost to trimming."""
@@ -92,6 +90,17 @@ class Publisher:
 
     def pending(self) -> int:
         return len(self._outbox)
+
+
+def _account(published: int, lost: int) -> None:
+    stats["published"] += published
+    if lost:
+        stats["lost"] += lost
+        logger.error(
+            "events: %d stream entries were trimmed before every consumer group handled "
+            "them (a group fell more than EVENTS_STREAM_MAXLEN=%d behind)",
+            lost, settings.EVENTS_STREAM_MAXLEN,
+        )  # fmt: skip
 
 
 publisher = Publisher()

@@ -1,17 +1,23 @@
-"""Enqueueing after commit through the outbox, against the real Redis: a commit enqueues,
-a rollback does not, a hand-off Redis refuses waits in the outbox for the relay."""
+"""Enqueueing and publishing after commit through the outbox, against the real Redis: a
+commit enqueues, a rollback does not, a hand-off Redis refuses waits in the outbox for the
+relay."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import django_rq
 import pytest
+import redis
 from django.db import transaction
 
 from jobs import relay
 from jobs.models import Done, OutboxJob
-from jobs.services import enqueue_on_commit, once
+from jobs.services import enqueue_on_commit, once, publish_on_commit
+from project.events import keys
+from project.events.envelope import Event
+from tests.conftest import Outage
 from users.models import User
 from users.tasks import send_welcome
 
@@ -84,3 +90,21 @@ def test_once_claims_a_key_the_first_time_only() -> None:
     with pytest.raises(RuntimeError):
         mail_fails()
     assert list(Done.objects.values_list("key", flat=True)) == ["welcome:1"]
+
+
+def test_an_event_redis_refused_at_commit_is_published_by_the_relay(
+    redis_client: redis.Redis, redis_down: Outage
+) -> None:
+    event = Event("user.updated", 3, {"changed": ["full_name"]})
+    with transaction.atomic():
+        publish_on_commit("users", event)  # the commit does not fail
+    [left] = OutboxJob.objects.all()
+    assert left.topic == "users"
+    assert left.attempts == 1
+    redis_down.end()
+    assert relay.relay_left(older_than=relay.timedelta(0)) == 1
+    stream = cast(
+        "list[tuple[bytes, dict[bytes, bytes]]]", redis_client.xrange(keys.stream("users"))
+    )
+    assert [Event.from_json(fields[b"event"]) for _, fields in stream] == [event]
+    assert not OutboxJob.objects.exists()

@@ -1,7 +1,8 @@
 """The real worker (``manage.py worker``, RQ underneath) in subprocesses, on a database
 file and the suite's Redis: mail after commit and never for a rollback, a job committed
-while Redis was frozen runs once it is back, a job delivered twice mails once, the flush
-runs on its schedule, SIGTERM ends the worker, retries end in the failed registry."""
+while Redis was frozen runs once it is back (and its event is published), a job delivered
+twice mails once, the flush runs on its schedule, SIGTERM ends the worker, retries end in
+the failed registry."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import django_rq
 import pytest
 from rq.registry import FailedJobRegistry
 
+from project.events import keys as event_keys
+from project.events.envelope import Event
 from project.redis.local import BASE_DIR
 from tests.integration.servers import migrate
 from tests.own_redis import SnapshotRedis
@@ -149,10 +153,15 @@ print(OutboxJob.objects.count())
 """)  # fmt: skip
     finally:
         os.kill(redis_pid, signal.SIGCONT)
-    assert out.split() == ["1"]
+    assert out.split() == ["2"]  # its welcome mail, and its user.created event
     assert subjects(own) == []
     burst(own)
     assert subjects(own) == ["Welcome, patient!"]
+    stream = cast(
+        "list[tuple[bytes, dict[bytes, bytes]]]",
+        snapshot_server.client().xrange(event_keys.stream("users")),
+    )
+    assert [Event.from_json(fields[b"event"]).type for _, fields in stream] == ["user.created"]
     burst(own)
     assert subjects(own) == ["Welcome, patient!"]
 
