@@ -28,13 +28,15 @@ $(BENCH_STAMP): requirements.txt requirements-dev.txt requirements-bench.txt
 
 install: $(STAMP)
 
-# The app and a worker (background jobs, the periodic flush); one Ctrl-C stops both.
+# The app and a worker (background jobs, the periodic flush); one Ctrl-C stops both (the
+# shell ignores SIGINT for its background jobs, so its trap passes SIGTERM on, once).
 run: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py demo_admin
 	@DJANGO_DEBUG=1 $(PY) manage.py worker & worker=$$!; \
-	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	  DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST)
+	  DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST) & server=$$!; \
+	  trap 'kill -TERM $$server $$worker 2>/dev/null' INT TERM; \
+	  wait $$server; kill -TERM $$worker 2>/dev/null; wait $$worker
 
 worker: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py worker
