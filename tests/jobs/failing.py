@@ -4,6 +4,7 @@ the project's directory). Each attempt appends a line to $FAILING_LOG."""
 from __future__ import annotations
 
 import os
+import time
 
 from django_tasks import task
 
@@ -16,3 +17,11 @@ def always_fails() -> None:
     with open(os.environ["FAILING_LOG"], "a") as log:
         log.write("attempt\n")
     raise RuntimeError("this task always fails")
+
+
+@options(retries=1, base=1, cap=1, timeout=1)
+@task()
+def too_slow() -> None:
+    with open(os.environ["FAILING_LOG"], "a") as log:
+        log.write("attempt\n")
+    time.sleep(30)  # killed by RQ after its 1 s limit

@@ -204,3 +204,16 @@ def test_a_failing_job_is_retried_then_kept_in_the_failed_registry(
     assert log.read_text().count("attempt") == 3  # the first run and two retries
     registry.requeue(registry.get_job_ids()[0])  # what the admin's "requeue" does
     until(lambda: log.read_text().count("attempt") == 4)
+
+
+def test_a_job_past_its_time_limit_is_killed_and_retried(
+    env: Env, tmp_path: Path, running_worker: Callable[..., subprocess.Popen[str]]
+) -> None:
+    log = tmp_path / "attempts"
+    env = {**env, "FAILING_LOG": str(log)}
+    shell(env, "from tests.jobs.failing import too_slow; too_slow.enqueue()")
+    running_worker(FAILING_LOG=str(log))
+    registry = FailedJobRegistry(queue=django_rq.get_queue("default"))
+    # Unkilled, the two attempts would sleep 60 s: longer than until() waits.
+    until(lambda: registry.count == 1)
+    assert log.read_text().count("attempt") == 2  # killed at 1 s, retried once, killed again
