@@ -18,11 +18,13 @@ from typing import cast
 
 import django_rq
 import pytest
+from django.conf import settings
 from rq.registry import FailedJobRegistry
 
 from project.events import keys as event_keys
 from project.events.envelope import Event
 from project.redis.local import BASE_DIR
+from scripts.topology import sentinel_failover
 from tests.integration.servers import migrate
 from tests.own_redis import SnapshotRedis
 
@@ -217,3 +219,18 @@ def test_a_job_past_its_time_limit_is_killed_and_retried(
     # Unkilled, the two attempts would sleep 60 s: longer than until() waits.
     until(lambda: registry.count == 1)
     assert log.read_text().count("attempt") == 2  # killed at 1 s, retried once, killed again
+
+
+def test_the_worker_rides_through_a_sentinel_failover(
+    env: Env, running_worker: Callable[..., subprocess.Popen[str]]
+) -> None:
+    if settings.REDIS_TOPOLOGY.kind != "sentinel":
+        pytest.skip("needs the Sentinel topology (make test-sentinel)")
+    worker = running_worker()
+    shell(env, f"from users.models import User\n{create_user('before')}")
+    until(lambda: subjects(env) == ["Welcome, before!"])
+    sentinel_failover()
+    shell(env, f"from users.models import User\n{create_user('after')}")
+    # Handed off at its commit, or by the relay once the new primary answers.
+    until(lambda: subjects(env) == ["Welcome, after!", "Welcome, before!"], timeout=60)
+    assert worker.poll() is None
