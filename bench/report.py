@@ -62,6 +62,10 @@ def environment() -> dict:
                 "psycopg",
                 "gunicorn",
                 "limits",
+                "django-tasks",
+                "django-tasks-rq",
+                "django-rq",
+                "rq",
             )
         },
         "command": "make bench",
@@ -95,6 +99,7 @@ def main() -> None:
     durations["events"] = run("events", "--latency-n", "1000")
     durations["structures"] = run("structures")
     durations["growth"] = run("growth")
+    durations["tasks"] = run("tasks")
     if shutil.which("redis-cli"):
         durations["topologies"] = run("topologies")
     if shutil.which("wrk"):
@@ -311,6 +316,7 @@ def report(r: dict) -> str:
                         on["p99"],
                     )
                 )
+    lines += _tasks(r)
     g = r["growth"]
     lines += ["", "## Growth", ""]
     lines += [
@@ -349,6 +355,70 @@ def report(r: dict) -> str:
             lines.append(_row(name, f"{a:.0f}", f"{b:.0f}", f"{b / a:.2f}"))
     lines += ["", f"Run time per scenario (s): {r['durations_s']}", ""]
     return "\n".join(lines)
+
+
+def _tasks(r: dict) -> list[str]:
+    if "tasks" not in r:  # results from before bench/tasks.py
+        return []
+    t = r["tasks"]
+    q, w, lat, o = t["request"], t["throughput"], t["latency"], t["outage"]
+    lines = [
+        "",
+        f"## Background jobs ({t['database']}, RQ through django-tasks-rq)",
+        "",
+        _row("request, in process (test client)", "median µs", "p99 µs", "SQL", "Redis commands"),
+        _row(*["---"] * 5),
+    ]
+    for name in ("plain", "enqueue", "direct_enqueue"):
+        row = q[name]
+        lines.append(
+            _row(
+                name,
+                f"{row['median_us']:.0f}",
+                f"{row['p99_us']:.0f}",
+                row["sql"],
+                row["redis_commands"],
+            )
+        )
+    lines += [
+        "",
+        f"`enqueue_on_commit` adds {q['added_us']:.0f} µs to the request ({q['ratio']}× the "
+        f"plain view); `task.enqueue()` after the commit, without the outbox, "
+        f"{q['direct_added_us']:.0f} µs.",
+        "",
+        _row(f"drain {w['jobs']} no-op jobs", "wall s", "empty queue s", "jobs/s", "past start-up"),
+        _row(*["---"] * 5),
+    ]
+    for name in ("workers_1", "workers_2", "simple_worker_1"):
+        row = w[name]
+        lines.append(
+            _row(
+                name,
+                row["drain_s"],
+                row["empty_s"],
+                row["jobs_per_s"],
+                row["jobs_per_s_past_startup"],
+            )
+        )
+    lines += [
+        "",
+        _row("enqueue to start (idle worker)", "p50 µs", "p99 µs", "× floor p50"),
+        _row(*["---"] * 4),
+    ]
+    for name in ("floor_blpop", "rq_enqueue", "rq_enqueue_on_commit"):
+        row = lat[name]
+        lines.append(
+            _row(name, f"{row['p50_us']:.0f}", f"{row['p99_us']:.0f}", row.get("p50_vs_floor", 1.0))
+        )
+    lines += [
+        "",
+        f"Outage: {o['jobs']} jobs committed while the queue's Redis was stopped for "
+        f"{o['outage_s']} s (each such request {o['request_while_frozen_ms']} ms, "
+        f"{o['request_while_frozen_vs_normal']}× a normal one); after Redis came back the "
+        f"outbox was empty at {o['handed_off_s']} s and all {o['ran']} had started at "
+        f"{o['all_started_s']} s.",
+    ]
+    return lines
 
 
 def _http(h: dict, workers: int, cache: str, endpoint: str) -> dict:
