@@ -21,8 +21,9 @@ _options: dict[str, dict[str, Any]] = {}
 
 
 def backoff(retries: int, *, base: float = 10, cap: float = 600) -> list[int]:
-    """``retries`` waits: base, 2·base, 4·base…, none above ``cap`` (RQ reuses the last)."""
-    return [max(1, round(min(cap, base * 2**attempt))) for attempt in range(retries)]
+    """``retries`` waits: base, 2·base, 4·base…, none above ``cap`` (RQ reuses the last;
+    0 puts the job straight back in its queue)."""
+    return [round(min(cap, base * 2**attempt)) for attempt in range(retries)]
 
 
 def options(

@@ -25,3 +25,15 @@ def too_slow() -> None:
     with open(os.environ["FAILING_LOG"], "a") as log:
         log.write("attempt\n")
     time.sleep(30)  # killed by RQ after its 1 s limit
+
+
+@options(retries=1, base=0)  # retried at once: back in the queue, not scheduled
+@task()
+def killed_once() -> None:
+    """Its first run hangs (the test SIGKILLs the worker then); the next one returns."""
+    with open(os.environ["FAILING_LOG"], "a") as log:
+        log.write(f"attempt {os.getpid()}\n")  # the work horse's pid: killed too
+    with open(os.environ["FAILING_LOG"]) as log:
+        first = log.read().count("attempt") == 1
+    if first:
+        time.sleep(120)

@@ -19,7 +19,8 @@ from typing import cast
 import django_rq
 import pytest
 from django.conf import settings
-from rq.registry import FailedJobRegistry
+from django_tasks_rq import Job as TaskJob
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from project.events import keys as event_keys
 from project.events.envelope import Event
@@ -234,3 +235,48 @@ def test_the_worker_rides_through_a_sentinel_failover(
     # Handed off at its commit, or by the relay once the new primary answers.
     until(lambda: subjects(env) == ["Welcome, after!", "Welcome, before!"], timeout=60)
     assert worker.poll() is None
+
+
+def test_a_job_whose_worker_was_killed_mid_way_runs_again(
+    env: Env, tmp_path: Path, running_worker: Callable[..., subprocess.Popen[str]]
+) -> None:
+    log = tmp_path / "attempts"
+    env = {**env, "FAILING_LOG": str(log)}
+    shell(env, "from tests.jobs.failing import killed_once; killed_once.enqueue()")
+    first = running_worker(FAILING_LOG=str(log))
+    assert first.stdout is not None
+    rq_pid = int(first.stdout.readline().split()[3])  # "worker: RQ worker <pid> on default"
+    until(lambda: log.exists() and "attempt" in log.read_text())
+    horse = int(log.read_text().split()[1])  # RQ runs each job in a forked "work horse"
+    os.killpg(rq_pid, signal.SIGKILL)  # RQ's worker (and its scheduler), mid-job
+    os.kill(horse, signal.SIGKILL)  # the horse is in a session of its own
+    first.kill()
+    first.wait()
+    queue = django_rq.get_queue("default", job_class=TaskJob)  # the worker's job class
+    started = StartedJobRegistry(queue=queue, job_class=TaskJob)
+    assert started.count == 1  # left "started" by the dead worker
+    # RQ calls a started job abandoned once its heartbeat (at least 61 s) has expired, when
+    # a worker cleans its registries; run that clean-up as of then instead of waiting.
+    started.cleanup(timestamp=time.time() + 120)
+    running_worker(FAILING_LOG=str(log))
+    until(lambda: log.read_text().count("attempt") == 2)
+    until(lambda: queue.finished_job_registry.count == 1)
+
+
+def test_no_rq_worker_outlives_its_manage_py_worker(
+    running_worker: Callable[..., subprocess.Popen[str]],
+) -> None:
+    worker = running_worker()
+    assert worker.stdout is not None
+    rq_pid = int(worker.stdout.readline().split()[3])  # "worker: RQ worker <pid> on default"
+    worker.kill()  # SIGKILL: no chance to pass anything on
+    worker.wait()
+
+    def gone() -> bool:
+        # Reparented when its parent died, it may stay a zombie until init reaps it.
+        try:
+            return "State:\tZ" in Path(f"/proc/{rq_pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+
+    until(gone)

@@ -8,6 +8,8 @@ does not reach it twice (a second signal is RQ's cold shutdown, which abandons t
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -52,6 +54,7 @@ class Command(BaseCommand):
         worker = subprocess.Popen(
             [sys.executable, manage, "rqworker", *queues, "--with-scheduler", "--name", name],
             start_new_session=True,
+            preexec_fn=stop_with_parent,
         )
         self.stdout.write(f"worker: RQ worker {worker.pid} on {', '.join(queues)}")
         try:
@@ -61,6 +64,18 @@ class Command(BaseCommand):
             stop_worker(worker, name)
         if worker.returncode:
             raise SystemExit(worker.returncode)
+
+
+def stop_with_parent() -> None:
+    """In the RQ worker, before it runs: SIGTERM (a warm shutdown) when this process dies,
+    even by SIGKILL, so no worker outlives its ``manage.py worker`` (Linux; elsewhere a
+    supervisor must stop both)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def stop_worker(worker: subprocess.Popen[bytes], name: str) -> None:
