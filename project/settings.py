@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import env_bool, env_float, env_int, env_list, env_mapping
@@ -190,13 +191,20 @@ INDEX_REPAIR_SECONDS = env_int("INDEX_REPAIR_SECONDS", 600)  # tags and leaderbo
 
 # --- Mail -----------------------------------------------------------------------------
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+_email_backend = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend"
 )
-if os.environ.get("EMAIL_FILE_PATH"):
-    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+_email_options = (
+    {"file_path": os.environ["EMAIL_FILE_PATH"]} if os.environ.get("EMAIL_FILE_PATH") else {}
+)
+if django.VERSION >= (6, 1):  # MAILERS replaces EMAIL_BACKEND and EMAIL_FILE_PATH
+    MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+else:
+    EMAIL_BACKEND = _email_backend
+    if _email_options:
+        EMAIL_FILE_PATH = _email_options["file_path"]
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 # --- Rate limiting (ratelimit/) -------------------------------------------------------
