@@ -17,6 +17,7 @@ from jobs.models import Done, OutboxJob
 from jobs.services import enqueue_on_commit, once, publish_on_commit
 from project.events import keys
 from project.events.envelope import Event
+from project.redis.breaker import CircuitBreaker
 from tests.conftest import Outage
 from users.models import User
 from users.tasks import send_welcome
@@ -74,6 +75,19 @@ def test_a_hand_off_redis_refuses_waits_in_the_outbox_for_the_relay(
     assert queued() == ["users.tasks.send_welcome"]
     assert OutboxJob.objects.count() == 0
     assert relay.relay_left(older_than=relay.timedelta(0)) == 0  # nothing twice
+
+
+def test_after_a_refused_hand_off_the_next_ones_wait_without_trying_redis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(relay, "breaker", CircuitBreaker(cooldown=60))
+    live = django_rq.settings.QUEUES["default"]
+    monkeypatch.setitem(
+        django_rq.settings.QUEUES, "default", {**live, "URL": "redis://127.0.0.1:1/0"}
+    )
+    for user_id in (1, 2, 3):
+        enqueue_on_commit(send_welcome, user_id)
+    assert sorted(OutboxJob.objects.values_list("attempts", flat=True)) == [0, 0, 1]
 
 
 def test_once_claims_a_key_the_first_time_only() -> None:
