@@ -4,7 +4,7 @@ is read, so a malformed one stops start-up with a message naming the variable.""
 from __future__ import annotations
 
 import os
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -52,3 +52,15 @@ def env_mapping(name: str, default: str) -> dict[str, str]:
             raise ImproperlyConfigured(f"invalid {name} item {item!r}: use key=value")
         mapping[key.strip()] = value.strip()
     return mapping
+
+
+def env_mailer(*, debug: bool) -> dict[str, Any]:
+    """The default mailer from EMAIL_BACKEND (console with DEBUG, else SMTP) and
+    EMAIL_FILE_PATH, in the shape of a ``MAILERS`` entry."""
+    backend = "console" if debug else "smtp"
+    path = os.environ.get("EMAIL_FILE_PATH")
+    return {
+        "BACKEND": os.environ.get("EMAIL_BACKEND")
+        or f"django.core.mail.backends.{backend}.EmailBackend",
+        "OPTIONS": {"file_path": path} if path else {},
+    }

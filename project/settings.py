@@ -18,7 +18,7 @@ import dj_database_url
 import django
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_float, env_int, env_list, env_mapping
+from project.env import env_bool, env_float, env_int, env_list, env_mailer, env_mapping
 from project.redis import config as redis_config
 from project.redis import local as local_redis
 
@@ -191,20 +191,12 @@ INDEX_REPAIR_SECONDS = env_int("INDEX_REPAIR_SECONDS", 600)  # tags and leaderbo
 
 # --- Mail -----------------------------------------------------------------------------
 
-_email_backend = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend"
-)
-_email_options = (
-    {"file_path": os.environ["EMAIL_FILE_PATH"]} if os.environ.get("EMAIL_FILE_PATH") else {}
-)
+_mailer = env_mailer(debug=DEBUG)  # EMAIL_BACKEND, EMAIL_FILE_PATH
 if django.VERSION >= (6, 1):  # MAILERS replaces EMAIL_BACKEND and EMAIL_FILE_PATH
-    MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+    MAILERS = {"default": _mailer}
 else:
-    EMAIL_BACKEND = _email_backend
-    if _email_options:
-        EMAIL_FILE_PATH = _email_options["file_path"]
+    EMAIL_BACKEND = _mailer["BACKEND"]
+    EMAIL_FILE_PATH = _mailer["OPTIONS"].get("file_path")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 # --- Rate limiting (ratelimit/) -------------------------------------------------------
