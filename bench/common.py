@@ -12,6 +12,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/bench_redis_patterns"
 
 
+def postgres_listening() -> bool:
+    """Does a PostgreSQL answer on 127.0.0.1:5432 (the bench then measures on it too)?"""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), 2).close()
+        return True
+    except OSError:
+        return False
+
+
 def configure(db: str) -> None:
     os.environ.pop("REDIS_URL", None)
     os.environ["LOCAL_REDIS_DIR"] = str(ROOT / "var" / "redis-bench")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, configure
+from bench.common import ROOT, configure, postgres_listening
 
 PASSWORD = "correct-Horse-battery-9"
 LOGIN_LUA = """
@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (make bench installs it with apt-get)")
-    db = "postgres" if _postgres() else "sqlite"
+    db = "postgres" if postgres_listening() else "sqlite"
     configure(db)
     import django
 
@@ -118,16 +118,6 @@ def main() -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "http.json").write_text(json.dumps(report, indent=2))
-
-
-def _postgres() -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 5432), 2).close()
-        return True
-    except OSError:
-        return False
 
 
 def _wait(base: str) -> None:

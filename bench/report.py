@@ -19,6 +19,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import postgres_listening  # noqa: E402  (needs the path above)
+
 OUT = ROOT / "bench" / "out"
 CHARTS = ROOT / "bench" / "charts"
 
@@ -28,16 +32,6 @@ def run(name: str, *args: str) -> float:
     begin = time.monotonic()
     subprocess.run([sys.executable, f"bench/{name}.py", *args], cwd=ROOT, check=True)
     return round(time.monotonic() - begin, 1)
-
-
-def postgres() -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 5432), 2).close()
-        return True
-    except OSError:
-        return False
 
 
 def environment() -> dict:
@@ -92,7 +86,7 @@ def main() -> None:
     durations = {"floor": run("floor")}
     # Sample sizes keep the whole run under 10 minutes on 2 cores (the HTTP part is 5.5).
     durations["cache_reads_sqlite"] = run("cache_reads", "--db", "sqlite", "--n", "1500")
-    if postgres():
+    if postgres_listening():
         durations["cache_reads_postgres"] = run("cache_reads", "--db", "postgres", "--n", "1500")
     durations["sessions"] = run("sessions")
     durations["throttle"] = run("throttle")

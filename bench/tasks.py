@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, configure, interleaved, summary
+from bench.common import ROOT, configure, interleaved, postgres_listening, summary
 
 OUT = ROOT / "bench" / "out"
 WORKER_LOG = OUT / "tasks-worker.log"
@@ -68,7 +67,7 @@ def main() -> None:
     parser.add_argument("--outage-jobs", type=int, default=20, help="rows committed (4)")
     parser.add_argument("--outage", type=float, default=10.0, help="seconds Redis is stopped")
     args = parser.parse_args()
-    db = args.db if args.db != "auto" else ("postgres" if _postgres() else "sqlite")
+    db = args.db if args.db != "auto" else ("postgres" if postgres_listening() else "sqlite")
     configure(db)
     os.environ["LOG_LEVEL"] = "ERROR"  # the outage's hand-off warnings, in this process too
 
@@ -488,14 +487,6 @@ def redis_pid(directory: Path) -> int:
     if b"redis-server" not in command:
         raise RuntimeError(f"pid {pid} is not a redis-server: {command!r}")
     return pid
-
-
-def _postgres() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), 2).close()
-        return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":
