@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import django_rq
 from django.conf import settings
-from redis import RedisError
+from redis import Redis, RedisError
 
 from jobs import keys
 
@@ -47,10 +46,10 @@ def every(period: str | int) -> Callable[[T], T]:
     return register
 
 
-def enqueue_due(*, now: float | None = None) -> list[str]:
-    """Enqueue the periodic tasks whose slot no worker has taken; their names."""
+def enqueue_due(client: Redis, *, now: float | None = None) -> list[str]:
+    """Enqueue the periodic tasks whose slot no worker has taken; their names. ``client``:
+    the queue's Redis (``django_rq.get_connection``, made once per worker)."""
     now = time.time() if now is None else now
-    client = django_rq.get_connection("default")
     enqueued = []
     for periodic in PERIODIC:
         seconds = periodic.seconds()

@@ -37,13 +37,15 @@ PASSWORD = "a-Long-pass-123"
 
 @pytest.fixture
 def env(tmp_path: Path) -> Env:
-    """The environment of the subprocesses: a database file of this test, mail as files."""
+    """The environment of the subprocesses: a database file of this test, mail as files,
+    the attempts of the failing tasks as lines of a file."""
     environ = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         "LOG_LEVEL": "INFO",
+        "FAILING_LOG": str(tmp_path / "attempts"),  # tests/jobs/failing.py's tasks write there
     }
     migrate(environ)
     return environ
@@ -195,12 +197,11 @@ for _ in range(3):
 
 
 def test_a_failing_job_is_retried_then_kept_in_the_failed_registry(
-    env: Env, tmp_path: Path, running_worker: Callable[..., subprocess.Popen[str]]
+    env: Env, running_worker: Callable[..., subprocess.Popen[str]]
 ) -> None:
-    log = tmp_path / "attempts"
-    env = {**env, "FAILING_LOG": str(log)}
+    log = Path(env["FAILING_LOG"])
     shell(env, "from tests.jobs.failing import always_fails; always_fails.enqueue()")
-    running_worker(FAILING_LOG=str(log))
+    running_worker()
     queue = django_rq.get_queue("default")
     registry = FailedJobRegistry(queue=queue)
     until(lambda: registry.count == 1)
@@ -210,12 +211,11 @@ def test_a_failing_job_is_retried_then_kept_in_the_failed_registry(
 
 
 def test_a_job_past_its_time_limit_is_killed_and_retried(
-    env: Env, tmp_path: Path, running_worker: Callable[..., subprocess.Popen[str]]
+    env: Env, running_worker: Callable[..., subprocess.Popen[str]]
 ) -> None:
-    log = tmp_path / "attempts"
-    env = {**env, "FAILING_LOG": str(log)}
+    log = Path(env["FAILING_LOG"])
     shell(env, "from tests.jobs.failing import too_slow; too_slow.enqueue()")
-    running_worker(FAILING_LOG=str(log))
+    running_worker()
     registry = FailedJobRegistry(queue=django_rq.get_queue("default"))
     # Unkilled, the two attempts would sleep 60 s: longer than until() waits.
     until(lambda: registry.count == 1)
@@ -238,12 +238,11 @@ def test_the_worker_rides_through_a_sentinel_failover(
 
 
 def test_a_job_whose_worker_was_killed_mid_way_runs_again(
-    env: Env, tmp_path: Path, running_worker: Callable[..., subprocess.Popen[str]]
+    env: Env, running_worker: Callable[..., subprocess.Popen[str]]
 ) -> None:
-    log = tmp_path / "attempts"
-    env = {**env, "FAILING_LOG": str(log)}
+    log = Path(env["FAILING_LOG"])
     shell(env, "from tests.jobs.failing import killed_once; killed_once.enqueue()")
-    first = running_worker(FAILING_LOG=str(log))
+    first = running_worker()
     assert first.stdout is not None
     rq_pid = int(first.stdout.readline().split()[3])  # "worker: RQ worker <pid> on default"
     until(lambda: log.exists() and "attempt" in log.read_text())
@@ -258,7 +257,7 @@ def test_a_job_whose_worker_was_killed_mid_way_runs_again(
     # RQ calls a started job abandoned once its heartbeat (at least 61 s) has expired, when
     # a worker cleans its registries; run that clean-up as of then instead of waiting.
     started.cleanup(timestamp=time.time() + 120)
-    running_worker(FAILING_LOG=str(log))
+    running_worker()
     until(lambda: log.read_text().count("attempt") == 2)
     until(lambda: queue.finished_job_registry.count == 1)
 

@@ -57,9 +57,10 @@ class Command(BaseCommand):
             preexec_fn=stop_with_parent,
         )
         self.stdout.write(f"worker: RQ worker {worker.pid} on {', '.join(queues)}")
+        queue_redis = django_rq.get_connection("default")
         try:
             while worker.poll() is None and not stop.wait(TICK):
-                schedule.enqueue_due()
+                schedule.enqueue_due(queue_redis)
         finally:
             stop_worker(worker, name)
         if worker.returncode:
