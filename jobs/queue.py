@@ -8,16 +8,20 @@ it); ``@options(...)`` above ``@task()`` sets a task's own.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django_rq.queues import DjangoRQ
+from redis import Redis
 from rq import Retry
 
 DEFAULT_RETRIES = 5
 T = TypeVar("T")
 
 _options: dict[str, dict[str, Any]] = {}
+_connections: dict[tuple[int, str, str], Redis] = {}
 
 
 def backoff(retries: int, *, base: float = 10, cap: float = 600) -> list[int]:
@@ -50,6 +54,19 @@ def options(
 
 
 class TaskQueue(DjangoRQ):
+    def __init__(
+        self, name: str = "default", connection: Redis | None = None, *args: Any, **kwargs: Any
+    ):
+        # django-rq makes a new client for every get_queue(), so every enqueue connected to
+        # Redis afresh (a TCP handshake and two CLIENT SETINFO round trips, then a socket
+        # left to close). One client per queue's settings and process instead; keyed by pid
+        # too, so a forked job does not inherit the worker's, whose socket timeout RQ raises
+        # above its blocking wait.
+        if connection is not None:
+            key = (os.getpid(), name, repr(settings.RQ_QUEUES.get(name)))
+            connection = _connections.setdefault(key, connection)
+        super().__init__(name, connection, *args, **kwargs)
+
     def create_job(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         chosen = _options.get(func) if isinstance(func, str) else None
         if chosen is None:

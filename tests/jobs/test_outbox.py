@@ -38,6 +38,17 @@ def test_a_job_enqueued_in_a_transaction_is_queued_at_its_commit_and_not_before(
     assert OutboxJob.objects.count() == 0
 
 
+def test_enqueues_share_one_connection_to_the_queues_redis() -> None:
+    server = django_rq.get_connection("default")
+    before = server.info("stats")["total_connections_received"]
+    for user_id in range(20):
+        with transaction.atomic():
+            enqueue_on_commit(send_welcome, user_id)
+    assert len(queued()) == 20
+    # At most the first makes one (django-rq alone makes one per enqueue).
+    assert server.info("stats")["total_connections_received"] - before <= 1
+
+
 def test_a_rolled_back_transaction_enqueues_nothing() -> None:
     def rolled_back() -> None:
         with transaction.atomic():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import itertools
 import os
 import signal
 import socket
@@ -80,29 +81,34 @@ PR_SET_PDEATHSIG = 1
 
 
 def stop_worker(worker: subprocess.Popen[bytes], name: str) -> None:
-    """SIGTERM (warm: the job in hand finishes), and again once the worker is seen idle: on
-    Sentinel an idle RQ worker's blocking wait does not end on the first signal (it would
-    wait out its dequeue timeout), and a second signal to an idle worker abandons nothing."""
+    """SIGTERM (warm: the job in hand finishes), and again if the worker is still idle and
+    registered ``GRACE`` seconds later: on Sentinel an idle RQ worker's blocking wait does
+    not end on the first signal (it would wait out its dequeue timeout). Never sooner, and
+    never once it has unregistered: a worker already stopping (its scheduler joined, its
+    channel left) would die of the second signal half-way."""
     if worker.poll() is not None:
         return
     worker.send_signal(signal.SIGTERM)
-    while True:
+    for waited in itertools.count(1):
         try:
             worker.wait(timeout=1)
             return
         except subprocess.TimeoutExpired:
-            if not busy(name):
+            if waited >= GRACE and stuck(name):
                 worker.send_signal(signal.SIGTERM)
 
 
-def busy(name: str) -> bool:
-    """Is the RQ worker ``name`` running a job? (Not known: no, so stopping stays bounded; a
-    job cut short is retried by RQ's clean-up.)"""
+GRACE = 3  # seconds an idle worker has to stop on its first signal
+
+
+def stuck(name: str) -> bool:
+    """Is the RQ worker ``name`` registered and idle (not running a job)? Not known: yes, so
+    stopping stays bounded (a job cut short is retried by RQ's clean-up)."""
     try:
         found = Worker.find_by_key(
             Worker.redis_worker_namespace_prefix + name,
             connection=django_rq.get_connection("default"),
         )
-        return found is not None and found.get_state() == WorkerStatus.BUSY
+        return found is not None and found.get_state() != WorkerStatus.BUSY
     except RedisError:
-        return False
+        return True
