@@ -35,6 +35,14 @@ def publish_on_commit(topic: str, event: Event, *, using: str | None = None) -> 
     transaction.on_commit(lambda: relay.hand_off(row.pk, using=using), using=using)
 
 
+def deliver_on_commit(sink: str, message: Any, *, using: str | None = None) -> None:
+    """Hand ``message`` to the sink registered for ``sink`` (``relay.sinks``) once the
+    current transaction commits, durably like :func:`publish_on_commit`; the sink receives
+    the outbox row's id with it, to recognise a re-delivery."""
+    row = OutboxJob.objects.using(using).create(topic=sink, args=[message])
+    transaction.on_commit(lambda: relay.hand_off(row.pk, using=using), using=using)
+
+
 def once(key: str) -> bool:
     """Inside the transaction that does an effect: True the first time ``key`` is claimed,
     False if a committed (or concurrent, then committed) transaction claimed it before."""

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_rq",
     "django_tasks_rq",
     "jobs",
+    "notifications",
     "users",
 ]
 

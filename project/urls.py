@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("users.urls")),
     path("api/", include("caching.urls")),
     path("api/auth/", include("users.auth_urls")),
+    path("api/", include("notifications.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

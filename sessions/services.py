@@ -30,6 +30,7 @@ from redis.client import Pipeline
 from project.redis.client import get_client
 from project.redis.replicas import execute_replicated
 from sessions import keys, scripts
+from sessions.signals import sessions_revoked
 
 MAX_SESSIONS_PER_USER = 100
 
@@ -147,6 +148,8 @@ def revoke_keys(*, user_id: str, session_keys: list[str], client: Redis | None =
         pipe.delete(keys.session(session_key))
     ended = sum(int(reply) for reply in execute_replicated(pipe))
     client.hdel(keys.index(user_id), *(keys.public_id(key) for key in session_keys))
+    if ended:
+        sessions_revoked.send(sender=None, user_id=user_id, count=ended)
     return ended
 
 

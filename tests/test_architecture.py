@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("project", "caching", "sessions", "ratelimit", "jobs", "users")
+PACKAGES = ("project", "caching", "sessions", "ratelimit", "jobs", "notifications", "users")
 SKIPPED_DIRS = {"var", "__pycache__", "node_modules", "out", "charts"}  # and dot directories
 
 # Each unit may import itself and the units of lower layers (docs/architecture.md, Layers).
@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("project.web", "project.startup"),
     ("project.locks", "project.events"),
     ("caching", "sessions", "ratelimit", "jobs"),
+    ("notifications",),
     ("users",),
 ]
 # The settings stand on the ground floor only; the URLconf and the entry points mount apps.

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from redis import Redis, RedisError
 
+from notifications.services import notify
 from project.redis.client import get_client
 from users import keys
 from users.cache import cached_users
@@ -44,7 +45,9 @@ def add_points(*, user_id: int, delta: int) -> int:
     commit (``users/indexes.py``: every write of ``points``, from any path)."""
     with transaction.atomic():
         cached_users.bulk_update(User.objects.filter(pk=user_id), points=F("points") + delta)
-        return User.objects.values_list("points", flat=True).get(pk=user_id)
+        total = User.objects.values_list("points", flat=True).get(pk=user_id)
+        notify(user_id, "points.awarded", delta=delta, points=total)
+        return total
 
 
 def resync(user_ids: Iterable[int], *, client: Redis | None = None) -> None:
