@@ -97,6 +97,11 @@ class Recovery:
         self._next_replay = 0.0  # this process replays at its next cache use
         logger.warning("cache: %d changes recorded, to apply once Redis answers", len(changes))
 
+    def steady(self) -> bool:
+        """Nothing to do before a read: the breaker closed and no replay due. (Asks only:
+        the async read leaves both to the sync path, which acts on them.)"""
+        return not self.breaker.is_open and self._clock() < self._next_replay
+
     def replay_due(self) -> bool:
         """Is it time to look for recorded changes (about once per ``replay_seconds``)?"""
         now = self._clock()

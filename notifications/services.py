@@ -76,16 +76,11 @@ def history(user_id: int, *, before: str | None = None, limit: int = 20) -> list
     pipe = client.pipeline(transaction=False)
     pipe.xrevrange(keys.stream(user_id), max=f"({before}" if before else "+", count=limit)
     pipe.get(keys.read_up_to(user_id))
-    entries, marker = cast("tuple[list[tuple[bytes, dict[bytes, bytes]]], bytes | None]",
-                           pipe.execute())  # fmt: skip
+    found, marker = cast("tuple[Any, bytes | None]", pipe.execute())
     read_up_to = parse_id(marker.decode()) if marker else (0, 0)
     return [
-        Notification(
-            id=entry_id.decode(),
-            data=json.loads(fields[b"d"]),
-            read=parse_id(entry_id.decode()) <= read_up_to,
-        )
-        for entry_id, fields in entries
+        Notification(id=entry_id, data=json.loads(data), read=parse_id(entry_id) <= read_up_to)
+        for entry_id, data in entries(found)
     ]
 
 
@@ -98,6 +93,16 @@ def mark_read(user_id: int, *, up_to: str | None = None) -> str | None:
             return None
         up_to = cast(bytes, newest[0][0]).decode()
     return scripts.mark_read(client, user_id, up_to=up_to, ttl=ttl())
+
+
+def entries(found: Any) -> list[tuple[str, str]]:
+    """(id, JSON) of each entry of an XRANGE or XREAD reply (bytes: no decode_responses)."""
+    return [(entry_id.decode(), fields[b"d"].decode()) for entry_id, fields in found]
+
+
+def newest_id(found: Any) -> str:
+    """The id in an ``XREVRANGE … COUNT 1`` reply, "0-0" for an empty stream."""
+    return str(found[0][0].decode()) if found else "0-0"
 
 
 def parse_id(entry_id: str) -> tuple[int, int]:

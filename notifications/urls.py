@@ -1,8 +1,9 @@
 from django.urls import path
 
-from notifications import views
+from notifications import stream, views
 
 urlpatterns = [
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.ReadView.as_view(), name="notifications-read"),
+    path("notifications/stream/", stream.stream, name="notifications-stream"),
 ]

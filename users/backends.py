@@ -22,7 +22,17 @@ class CachedModelBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        record = cached_users.get(pk, "auth").value
+        return self._user(cached_users.get(pk, "auth").value)
+
+    async def aget_user(self, user_id: Any) -> CachedUser | None:
+        """``get_user`` for ``request.auser()``: a hit read natively async."""
+        try:
+            pk = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        return self._user((await cached_users.aget(pk, "auth")).value)
+
+    def _user(self, record: dict[str, Any] | None) -> CachedUser | None:
         if record is None:
             return None
         user = CachedUser.from_record(record)

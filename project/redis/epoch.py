@@ -33,6 +33,7 @@ from functools import cache
 from typing import Any
 
 from redis import Redis, ResponseError
+from redis.asyncio.connection import AbstractConnection as AsyncConnection
 from redis.connection import AbstractConnection
 from redis.crc import key_slot
 
@@ -142,7 +143,10 @@ def _check(connection: AbstractConnection, key: str) -> None:
     """Compare the server's run_id with the record, in one round trip."""
     checked_at = losses.clock()
     connection.send_packed_command(connection.pack_commands([("INFO", "server"), ("GET", key)]))
-    info, recorded = _reply(connection), _reply(connection)
+    _compare(key, _reply(connection), _reply(connection), checked_at)
+
+
+def _compare(key: str, info: Any, recorded: Any, checked_at: float) -> None:
     for reply in (info, recorded):
         if isinstance(reply, ResponseError):  # e.g. an ACL without INFO: no check here
             logger.error("redis: cannot check %s for lost writes: %s", key, reply)
@@ -173,4 +177,41 @@ def on_cluster_connect(connection: AbstractConnection) -> None:
             ranges = [part for part in fields[8:] if not part.startswith("[")]
             if ranges:  # a primary: a record in its first slot
                 _check(connection, record_key(int(ranges[0].partition("-")[0])))
+            return
+
+
+# --- The same checks on redis.asyncio's connections (project.redis.aclient) -------------
+
+
+async def _areply(connection: AsyncConnection) -> Any:
+    try:
+        return await connection.read_response()
+    except ResponseError as exc:
+        return exc
+
+
+async def _acheck(connection: AsyncConnection, key: str) -> None:
+    checked_at = losses.clock()
+    await connection.send_packed_command(
+        connection.pack_commands([("INFO", "server"), ("GET", key)])
+    )
+    _compare(key, await _areply(connection), await _areply(connection), checked_at)
+
+
+async def aon_connect(connection: AsyncConnection) -> None:
+    await connection.on_connect()
+    await _acheck(connection, record_key())
+
+
+async def aon_cluster_connect(connection: AsyncConnection) -> None:
+    await connection.on_connect()  # an async RedisCluster leaves it to this function
+    await connection.send_command("CLUSTER", "MYID")
+    me = _text(await connection.read_response())
+    await connection.send_command("CLUSTER", "NODES")
+    for line in _text(await connection.read_response()).splitlines():
+        fields = line.split()
+        if fields and fields[0] == me:
+            ranges = [part for part in fields[8:] if not part.startswith("[")]
+            if ranges:
+                await _acheck(connection, record_key(int(ranges[0].partition("-")[0])))
             return

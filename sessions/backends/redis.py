@@ -16,7 +16,9 @@ break (docs/sessions.md):
 - a Redis error raises :class:`SessionUnavailableError`, which the middleware turns into a
   503 with the cookie untouched: a blip never logs anyone out (django-redis-sessions#60).
 
-Async methods come from ``SessionBase`` (each runs its sync twin in a thread).
+``aload`` and ``aexists`` run on redis.asyncio (what an async view's ``request.auser()``
+needs); the other async methods come from ``SessionBase`` (each runs its sync twin in a
+thread).
 Authenticated sessions are listed in a per-user index (``sessions.services``).
 """
 
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 from django.contrib.sessions.backends.base import (
@@ -42,6 +45,7 @@ from django.utils.crypto import get_random_string
 from redis import Redis, RedisError
 from redis.client import Pipeline
 
+from project.redis.aclient import get_async_client
 from project.redis.client import get_client
 from project.redis.scripts import batch
 from sessions import keys, scripts, services
@@ -79,8 +83,29 @@ class SessionStore(SessionBase):
         # SessionBase loads only with a key: _get_session() starts from {} without one.
         key = keys.session(cast(str, self.session_key))
         with self._redis("load") as client:
-            # bytes (no decode_responses), or None for a field the hash lacks
-            raw, owner, last_seen = cast("list[bytes | None]", client.hmget(key, ["d", "u", "s"]))
+            fields = cast("list[bytes | None]", client.hmget(key, ["d", "u", "s"]))
+        data = self._accept(fields)
+        if data:
+            self._touch_if_due(key, data)
+        return data
+
+    async def aload(self) -> dict[str, Any]:
+        """``load`` on redis.asyncio (Django's default runs the sync one in a thread); the
+        rare "last seen" write, at most once a minute per session, still does."""
+        key = keys.session(cast(str, self.session_key))
+        try:
+            fields = await get_async_client().hmget(key, ["d", "u", "s"])
+        except RedisError as exc:
+            raise _unavailable("load", exc) from exc
+        data = self._accept(cast("list[bytes | None]", fields))
+        if data and self._touch_due():
+            await sync_to_async(self._touch_if_due)(key, data)
+        return data
+
+    def _accept(self, fields: list[bytes | None]) -> dict[str, Any]:
+        """The session's data from its hash's d (signed data), u (owner) and s (last
+        seen): bytes (no decode_responses), or None for a field the hash lacks."""
+        raw, owner, last_seen = fields
         data = self._decode(raw) if raw is not None else None
         if data is None:
             # Unknown, expired or tampered: start afresh under a new key, write nothing.
@@ -89,12 +114,17 @@ class SessionStore(SessionBase):
         self._loaded = copy.deepcopy(data)
         self._owner = (owner or b"").decode()
         self._last_seen = int(last_seen or 0)
-        self._touch_if_due(key, data)
         return data
 
     def exists(self, session_key: str) -> bool:
         with self._redis("exists") as client:
             return bool(client.exists(keys.session(session_key)))
+
+    async def aexists(self, session_key: str) -> bool:
+        try:
+            return bool(await get_async_client().exists(keys.session(session_key)))
+        except RedisError as exc:
+            raise _unavailable("exists", exc) from exc
 
     def create(self) -> None:
         while True:
@@ -179,10 +209,14 @@ class SessionStore(SessionBase):
             logger.warning("session: refused a tampered or undecodable session")
             return None
 
+    def _touch_due(self) -> bool:
+        interval = settings.SESSION_LAST_SEEN_INTERVAL * 1000
+        return bool(self._owner) and _now_ms() - self._last_seen >= interval
+
     def _touch_if_due(self, key: str, data: dict[str, Any]) -> None:
         """Record last-seen at most once per SESSION_LAST_SEEN_INTERVAL (not per request)."""
         now = _now_ms()
-        if self._owner and now - self._last_seen >= settings.SESSION_LAST_SEEN_INTERVAL * 1000:
+        if self._touch_due():
             with self._redis("touch") as client:
                 # Now and then, an index lost to eviction gets this live session back.
                 if scripts.touch(client, key, now_ms=now):

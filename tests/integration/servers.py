@@ -64,20 +64,51 @@ def gunicorns(
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for base in bases:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/api/health/", timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, f"{base} did not start"
-                    time.sleep(0.1)
+            wait_until_up(base)
         yield bases
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
+
+
+@contextmanager
+def uvicorn(
+    env: Mapping[str, str], *, workers: int = 1, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``uvicorn project.asgi:application`` on a free loopback port, as the docs run it;
+    its base URL and process (a test may stop it itself)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "project.asgi:application", "--port", str(port),
+        "--workers", str(workers), "--timeout-graceful-shutdown", "3", "--log-level", "warning",
+    ]  # fmt: skip
+    with ExitStack() as files:
+        output = files.enter_context(log.open("w")) if log else None
+        process = subprocess.Popen(
+            command, cwd=BASE_DIR, env={"DJANGO_SECURE_COOKIES": "0", **env},
+            stdout=output, stderr=subprocess.STDOUT if output else None,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def wait_until_up(base: str, *, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(base + "/api/health/", timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{base} did not start"
+            time.sleep(0.1)
 
 
 class Browser:

@@ -1,0 +1,213 @@
+"""One reader per process for every open notification stream.
+
+Each process (each event loop: a uvicorn worker runs one) keeps one pub/sub connection,
+subscribed to the wake channel, whatever the number of streams. A publisher appends to the
+user's stream and publishes the user's id (``lua/notify.lua``, one script); the hub then
+reads that user's stream from where each of the user's open streams stands (``XRANGE``
+after its last id), so delivery is read from the stream, never from the message: a wake
+lost with a dropped connection costs nothing, since every (re)subscription is followed by
+a read of every open stream. Redis connections per process: the pub/sub one and the few
+the reads borrow from the pool.
+
+Every ``HEARTBEAT`` seconds each stream gets a heartbeat, and the sessions behind all open
+streams are looked up in one pipeline: a stream whose session was revoked or logged out
+ends (at once on a wake: a revocation notifies its user, a logout wakes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import RedisError
+
+from notifications import keys, services
+from notifications.services import newest_id, parse_id
+from project.redis.aclient import get_async_client
+from sessions.keys import session as session_key_of
+
+logger = logging.getLogger("notifications")
+
+HEARTBEAT = 15.0  # seconds: proxies close idle connections after 30-60 s
+BATCH = 100  # entries per XRANGE
+READERS = 4  # XRANGEs in flight per process
+PING_EVERY = 5.0  # the pub/sub connection's own watchdog: a PING unanswered this long…
+SILENT_AFTER = 12.0  # …and nothing heard for this long: reconnect (and read everything)
+END = None  # queued to end a stream
+Heartbeat = str
+Entries = list[tuple[str, str]]
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One open stream: what it has been sent up to, and what it is to send next."""
+
+    user_id: int
+    session_key: str
+    last_id: str
+    queue: asyncio.Queue[Entries | Heartbeat | None] = field(default_factory=asyncio.Queue)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._open: dict[int, set[Subscription]] = {}
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Reads at once, whatever the number of streams woken: each borrows a connection.
+        self._reading = asyncio.Semaphore(READERS)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.connected = asyncio.Event()  # the reader is subscribed (tests wait on it)
+
+    @property
+    def streams(self) -> int:
+        return sum(len(subs) for subs in self._open.values())
+
+    def streams_of(self, user_id: int) -> int:
+        return len(self._open.get(user_id, ()))
+
+    async def open(self, user_id: int, session_key: str, last_id: str | None) -> Subscription:
+        """A stream for ``user_id`` from just after ``last_id`` (a reconnect's
+        ``Last-Event-ID``: what it missed is queued first), or from now."""
+        self._start()
+        client = get_async_client()
+        if last_id is None:
+            last_id = newest_id(await client.xrevrange(keys.stream(user_id), count=1))
+        subscription = Subscription(user_id, session_key, last_id)
+        # Registered before the read below: a wake from now on reads after last_id.
+        self._open.setdefault(user_id, set()).add(subscription)
+        await self.read(user_id)
+        return subscription
+
+    def close(self, subscription: Subscription) -> None:
+        subs = self._open.get(subscription.user_id)
+        if subs is not None:
+            subs.discard(subscription)
+            if not subs:
+                del self._open[subscription.user_id]
+                self._locks.pop(subscription.user_id, None)
+
+    async def read(self, user_id: int) -> None:
+        """Queue to each of the user's open streams what the user's stream holds after what
+        that one has been sent: one read from the furthest behind, one user at a time."""
+        async with self._locks[user_id], self._reading:
+            while True:
+                subs = self._open.get(user_id)
+                if not subs:
+                    return
+                start = min((s.last_id for s in subs), key=parse_id)
+                found = await get_async_client().xrange(
+                    keys.stream(user_id), min=f"({start}", count=BATCH
+                )
+                entries = services.entries(found)
+                for subscription in subs:
+                    after = parse_id(subscription.last_id)
+                    news = [entry for entry in entries if parse_id(entry[0]) > after]
+                    if news:
+                        subscription.last_id = news[-1][0]
+                        subscription.queue.put_nowait(news)
+                if len(entries) < BATCH:
+                    return
+
+    async def missed_some(self, user_id: int, last_id: str) -> bool:
+        """Were entries after ``last_id`` trimmed away (older than the retention)?"""
+        try:
+            info = await get_async_client().xinfo_stream(keys.stream(user_id))
+        except RedisError as exc:
+            if "no such key" in str(exc).lower():
+                return False
+            raise
+        deleted = info.get("max-deleted-entry-id") or b"0-0"
+        text = deleted.decode() if isinstance(deleted, bytes) else str(deleted)
+        return parse_id(text) > parse_id(last_id)
+
+    # --- The reader and the heartbeat: one of each per process -------------------------
+
+    def _start(self) -> None:
+        if not self._tasks or any(task.done() for task in self._tasks):
+            for task in self._tasks:
+                task.cancel()
+            self._tasks = [
+                asyncio.create_task(self._read_wakes(), name="notifications: wakes"),
+                asyncio.create_task(self._beat(), name="notifications: heartbeat"),
+            ]
+
+    async def _read_wakes(self) -> None:
+        pause = 0.1
+        while True:
+            pubsub = get_async_client().pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(keys.wake_channel())
+                self.connected.set()
+                pause = 0.1
+                # Wakes may have been lost while (re)connecting: read every open stream.
+                await self._wake(list(self._open))
+                await self._listen(pubsub)
+            except (RedisError, OSError) as exc:
+                logger.warning("notifications: wake channel lost, reconnecting: %s", exc)
+            finally:
+                self.connected.clear()
+                await _quietly(pubsub.aclose())
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+    async def _listen(self, pubsub: Any) -> None:
+        heard = pinged = time.monotonic()
+        while True:
+            message = await pubsub.get_message(timeout=1.0)
+            now = time.monotonic()
+            if message is not None:
+                heard = now
+                if message["type"] == "message":
+                    await self._wake([int(message["data"])])
+            elif now - heard > SILENT_AFTER:
+                raise ConnectionError("no answer on the wake channel")
+            if now - pinged > PING_EVERY:
+                await pubsub.ping()
+                pinged = now
+
+    async def _wake(self, user_ids: list[int]) -> None:
+        await asyncio.gather(*(self.read(user_id) for user_id in user_ids))
+        await self._end_revoked([s for user_id in user_ids for s in self._open.get(user_id, ())])
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            subs = [s for group in self._open.values() for s in group]
+            for subscription in subs:
+                subscription.queue.put_nowait("heartbeat")
+            try:
+                await self._end_revoked(subs)
+            except RedisError as exc:  # the streams stay open; the next beat looks again
+                logger.warning("notifications: could not look up the streams' sessions: %s", exc)
+
+    async def _end_revoked(self, subs: list[Subscription]) -> None:
+        if not subs:
+            return
+        pipe = get_async_client().pipeline(transaction=False)
+        for subscription in subs:
+            pipe.exists(session_key_of(subscription.session_key))
+        for subscription, exists in zip(subs, await pipe.execute(), strict=True):
+            if not exists:
+                self.close(subscription)
+                subscription.queue.put_nowait(END)
+
+
+async def _quietly(closing: Any) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        await closing
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """This event loop's hub."""
+    loop = asyncio.get_running_loop()
+    if loop not in _hubs:
+        _hubs[loop] = Hub()
+    return _hubs[loop]

@@ -1,0 +1,207 @@
+"""The live stream under a real uvicorn, against the suite's Redis: a notification
+committed in another process arrives; a reconnect with ``Last-Event-ID`` gets exactly
+what it missed; a stream ends with its session; the Redis connections of a process do not
+grow with its streams; SIGTERM closes the streams promptly."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from redis import Redis
+
+from project.redis.local import BASE_DIR
+from tests.integration.servers import Browser, migrate, uvicorn
+
+pytestmark = pytest.mark.redis
+
+PASSWORD = "a-Long-pass-123"
+STREAM = "/api/notifications/stream/"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("stream")
+    environ = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}"}
+    migrate(environ)
+    return environ
+
+
+@pytest.fixture(scope="module")
+def server(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
+    with uvicorn(env, log=log) as (base, _):
+        yield base
+
+
+def shell(env: dict[str, str], code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def award(env: dict[str, str], username: str, *deltas: int) -> None:
+    shell(env, f"""
+from users import leaderboard
+from users.models import User
+pk = User.objects.get(username={username!r}).pk
+for delta in {list(deltas)!r}:
+    leaderboard.add_points(user_id=pk, delta=delta)
+""")  # fmt: skip
+
+
+def signed_in(base: str, env: dict[str, str], username: str) -> Browser:
+    shell(env, f"""
+from users.models import User
+if not User.objects.filter(username={username!r}).exists():
+    User.objects.create_user({username!r}, {username + "@example.com"!r}, {PASSWORD!r})
+""")  # fmt: skip
+    browser = Browser()
+    assert browser.call(base, "GET", "/api/auth/csrf/")[0] == 200
+    status, body = browser.call(base, "POST", "/api/auth/login/",
+                                {"username": username, "password": PASSWORD})  # fmt: skip
+    assert status == 200, body
+    return browser
+
+
+class EventStream:
+    """An EventSource's side of one stream, read event by event."""
+
+    def __init__(self, base: str, browser: Browser | None, *, last_event_id: str = "") -> None:
+        url = urlsplit(base)
+        self.connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+        headers = {"Accept": "text/event-stream"}
+        if browser is not None:
+            headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in browser.jar)
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        self.connection.request("GET", STREAM, headers=headers)
+        self.response = self.connection.getresponse()
+
+    def next(self, *, heartbeats: bool = False) -> dict[str, Any]:
+        """The next event (``id``, ``event``, ``data``), or ``{"comment": …}`` if asked."""
+        event: dict[str, Any] = {}
+        while True:
+            line = self.response.readline().decode()
+            if line == "":
+                return {"closed": True}
+            line = line.rstrip("\n")
+            if line == "":
+                if "data" in event or (heartbeats and "comment" in event):
+                    return event
+                event = {}
+                continue
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "":
+                event["comment"] = value
+            elif field == "data":
+                event["data"] = json.loads(value)
+            elif field in ("id", "event"):
+                event[field] = value
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def test_a_committed_notification_arrives_live(server: str, env: dict[str, str]) -> None:
+    alice = signed_in(server, env, "alice")
+    stream = EventStream(server, alice)
+    assert stream.response.status == 200
+    assert stream.response.getheader("Content-Type") == "text/event-stream"
+    award(env, "alice", 5)  # another process, after its commit
+    event = stream.next()
+    assert event["data"]["type"] == "points.awarded"
+    assert (event["data"]["delta"], event["data"]["points"]) == (5, 5)
+    assert event["id"]
+    stream.close()
+
+
+def test_a_reconnect_gets_exactly_what_it_missed(server: str, env: dict[str, str]) -> None:
+    bob = signed_in(server, env, "bob")
+    stream = EventStream(server, bob)
+    award(env, "bob", 1)
+    seen = stream.next()["id"]
+    stream.close()
+    award(env, "bob", 2, 3, 4)  # while disconnected
+    again = EventStream(server, bob, last_event_id=seen)
+    missed = [again.next() for _ in range(3)]
+    assert [e["data"]["delta"] for e in missed] == [2, 3, 4]
+    award(env, "bob", 5)
+    assert again.next()["data"]["delta"] == 5  # and live again, nothing twice
+    ids = [seen, *(e["id"] for e in missed)]
+    assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-"))))
+    again.close()
+
+
+def test_a_stream_ends_with_its_session(server: str, env: dict[str, str]) -> None:
+    carol = signed_in(server, env, "carol")
+    laptop = signed_in(server, env, "carol")
+    stream = EventStream(server, carol)
+    assert laptop.call(server, "POST", "/api/auth/sessions/revoke-all/",
+                       {"keep_current": True})[0] == 200  # fmt: skip
+    revoked = stream.next()
+    assert revoked["data"]["type"] == "sessions.revoked"
+    assert stream.next()["data"]["type"] == "stream.ended"
+    assert stream.next() == {"closed": True}
+    # Its reconnect is refused: EventSource stops on anything but a 200.
+    assert EventStream(server, carol).response.status == 403
+
+    phone = EventStream(server, laptop)
+    assert laptop.call(server, "POST", "/api/auth/logout/")[0] == 204
+    assert phone.next()["data"]["type"] == "stream.ended"
+
+
+def test_anonymous_and_bad_ids_are_refused_as_json(server: str, env: dict[str, str]) -> None:
+    anonymous = EventStream(server, None)
+    assert anonymous.response.status == 403
+    assert "detail" in json.loads(anonymous.response.read())
+    dave = signed_in(server, env, "dave")
+    bad = EventStream(server, dave, last_event_id="not-an-id")
+    assert bad.response.status == 400
+    assert "last_event_id" in json.loads(bad.response.read())
+
+
+def test_redis_connections_do_not_grow_with_streams(
+    server: str, env: dict[str, str], redis_client: Redis
+) -> None:
+    users = [signed_in(server, env, f"many{i}") for i in range(3)]
+    first = EventStream(server, users[0])
+    award(env, "many0", 1)
+    assert first.next()["data"]["type"] == "points.awarded"  # the hub is up and reading
+    before = redis_client.info("clients")["connected_clients"]
+    streams = [EventStream(server, users[i % 3]) for i in range(45)]
+    for i in range(3):
+        award(env, f"many{i}", 7)
+    for stream in streams:
+        assert stream.next()["data"]["delta"] == 7
+    after = redis_client.info("clients")["connected_clients"]
+    assert after - before <= 3, (before, after)  # a few reads in parallel, not 45
+    for stream in [first, *streams]:
+        stream.close()
+
+
+def test_sigterm_closes_open_streams_within_seconds(env: dict[str, str], tmp_path: Path) -> None:
+    with uvicorn(env, log=tmp_path / "uvicorn.log") as (base, process):
+        erin = signed_in(base, env, "erin")
+        stream = EventStream(base, erin)
+        award(env, "erin", 1)
+        assert stream.next()["data"]["type"] == "points.awarded"
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert stream.next() == {"closed": True}
+        process.wait(timeout=10)
+        assert time.monotonic() - started < 6
