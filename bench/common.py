@@ -1,21 +1,34 @@
-"""What every bench script shares: its own Redis and database, and a fair timer."""
+"""What every bench script shares: its own Redis and database, a fair timer, and gunicorn
+loaded by wrk."""
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/bench_redis_patterns"
+# What serving on loopback needs on top of configure(): the host wrk names, cookies over
+# plain http, and no Server-Timing header (the response production sends).
+SERVED_ENV = {
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "DJANGO_SECURE_COOKIES": "0",
+    "SERVER_TIMING": "0",
+}
 
 
 def postgres_listening() -> bool:
     """Does a PostgreSQL answer on 127.0.0.1:5432 (the bench then measures on it too)?"""
-    import socket
-
     try:
         socket.create_connection(("127.0.0.1", 5432), 2).close()
         return True
@@ -75,3 +88,81 @@ def timed(call: Callable[[], object], n: int, setup: Callable[[], object] | None
         call()
         samples.append((time.perf_counter_ns() - start) / 1000)
     return summary(samples)
+
+
+@contextmanager
+def gunicorn(workers: int, env: dict[str, str] | None = None, port: int = 8765) -> Iterator[str]:
+    """gunicorn, ``workers`` sync workers on 127.0.0.1:``port``, in this process's environment
+    (configure()'s Redis, database and settings module) with SERVED_ENV and ``env`` over it.
+    Yields the base URL once /api/health/ answers; stopped (SIGTERM, graceful) on the way out."""
+    with socket.socket() as probe:  # something else answering there would be measured instead
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"127.0.0.1:{port} is taken: a gunicorn left running?")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "project.wsgi",
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "error"],
+        cwd=ROOT, env={**os.environ, **SERVED_ENV, **(env or {})},
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"gunicorn exited {server.returncode} before it answered")
+            try:
+                urllib.request.urlopen(base + "/api/health/", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wrk(url: str, seconds: int, *, cookie: str = "", lua: str = "", connections: int = 16) -> dict:
+    """wrk, 2 threads, for ``seconds``; ``lua``: the text of a script (wrk.method, wrk.body…).
+    Latencies as wrk prints them (p50, p99) and in µs (p50_us, p99_us)."""
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if cookie:
+        args += ["-H", f"Cookie: {cookie}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if lua:
+            script.write(lua)
+            script.flush()
+            args += ["-s", script.name]
+        output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    if found is None or total is None:
+        raise RuntimeError(f"wrk printed no Requests/sec:\n{output}")
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "requests_per_second": float(found.group(1)),
+        "requests": int(total.group(1)),
+        "p50": latency.get("50"),
+        "p99": latency.get("99"),
+        "p50_us": _us(latency.get("50")),
+        "p99_us": _us(latency.get("99")),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else None,
+    }
+
+
+def _us(latency: str | None) -> float | None:
+    """wrk's "850.00us", "1.23ms", "1.02s", "2.00m" in µs."""
+    if latency is None:
+        return None
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", latency)
+    if found is None:
+        raise ValueError(f"wrk latency {latency!r}")
+    scale = {"us": 1, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}[found.group(2)]
+    return round(float(found.group(1)) * scale, 1)

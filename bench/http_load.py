@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, configure, postgres_listening
+from bench.common import ROOT, configure, gunicorn, postgres_listening, wrk
 
 PASSWORD = "correct-Horse-battery-9"
 LOGIN_LUA = """
@@ -31,27 +26,6 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Cookie"] = "csrftoken=%s"
 wrk.headers["X-CSRFToken"] = "%s"
 """
-
-
-def wrk(url: str, seconds: int, *, cookie: str = "", script: str = "") -> dict:
-    args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
-    if cookie:
-        args += ["-H", f"Cookie: {cookie}"]
-    if script:
-        args += ["-s", script]
-    output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if found is None:
-        raise RuntimeError(f"wrk printed no Requests/sec:\n{output}")
-    rps = float(found.group(1))
-    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {
-        "requests_per_second": rps,
-        "p50": latency.get("50"),
-        "p99": latency.get("99"),
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-    }
 
 
 def main() -> None:
@@ -76,60 +50,33 @@ def main() -> None:
     )
     target = User.objects.order_by("pk")[500]
     User.objects.create_user("benchlogin", "benchlogin@example.com", PASSWORD)
-    env = {
-        **os.environ,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_COOKIES": "0",  # plain http on loopback
-        "SERVER_TIMING": "0",
-        # Every check runs, none refuses: the throttle's cost is measured, not its limit.
+    # Every check runs, none refuses: the throttle's cost is measured, not its limit.
+    throttle = {
         "THROTTLE_RATES": "anon=100000000/min,user=100000000/min,login=100000000/min,"
         "login_account=100000000/min,register=100000000/min",
     }
     report: dict = {"database": db, "seconds": args.seconds, "runs": []}
     for workers in (2, 4):
         for cache in ("on", "off"):
-            run_env = {**env, "CACHE_ENABLED": "1" if cache == "on" else "0"}
-            server = subprocess.Popen(
-                [str(Path(sys.executable).with_name("gunicorn")), "project.wsgi",
-                 "--workers", str(workers), "--bind", "127.0.0.1:8765", "--log-level", "error"],
-                cwd=ROOT, env=run_env,
-            )  # fmt: skip
-            try:
-                base = "http://127.0.0.1:8765"
-                _wait(base)
+            run_env = {**throttle, "CACHE_ENABLED": "1" if cache == "on" else "0"}
+            with gunicorn(workers, run_env) as base:
                 session, csrf = _sign_in(base)
-                script = Path(tempfile.mkstemp(suffix=".lua")[1])
-                script.write_text(LOGIN_LUA % (PASSWORD, csrf, csrf))
                 detail = f"{base}/api/users/{target.pk}/"
-                for endpoint, kwargs in (
-                    ("detail_anonymous", {"url": detail}),
-                    ("detail_signed_in", {"url": detail, "cookie": session}),
-                    ("list", {"url": f"{base}/api/users/"}),
-                    ("login", {"url": f"{base}/api/auth/login/", "script": str(script)}),
+                login = LOGIN_LUA % (PASSWORD, csrf, csrf)
+                for endpoint, url, cookie, lua in (
+                    ("detail_anonymous", detail, "", ""),
+                    ("detail_signed_in", detail, session, ""),
+                    ("list", f"{base}/api/users/", "", ""),
+                    ("login", f"{base}/api/auth/login/", "", login),
                 ):
-                    result = wrk(kwargs.pop("url"), args.seconds, **kwargs)
+                    result = wrk(url, args.seconds, cookie=cookie, lua=lua)
                     report["runs"].append(
                         {"workers": workers, "cache": cache, "endpoint": endpoint, **result}
                     )
                     print(workers, cache, endpoint, result, flush=True)
-            finally:
-                server.terminate()
-                server.wait(timeout=20)
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "http.json").write_text(json.dumps(report, indent=2))
-
-
-def _wait(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/health/", timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _sign_in(base: str) -> tuple[str, str]:

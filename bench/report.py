@@ -351,60 +351,52 @@ def report(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _table(head: tuple, rows: list[tuple]) -> list[str]:
+    """A blank line, then a Markdown table: its head, the rule, a row a tuple."""
+    return ["", _row(*head), _row(*["---"] * len(head)), *(_row(*cells) for cells in rows)]
+
+
+def _pick(results: dict, *names: str) -> list[tuple[str, dict]]:
+    return [(name, results[name]) for name in names]
+
+
 def _tasks(r: dict) -> list[str]:
     if "tasks" not in r:  # results from before bench/tasks.py
         return []
     t = r["tasks"]
     q, w, lat, o = t["request"], t["throughput"], t["latency"], t["outage"]
-    lines = [
-        "",
-        f"## Background jobs ({t['database']}, RQ through django-tasks-rq)",
-        "",
-        _row("request, in process (test client)", "median µs", "p99 µs", "SQL", "Redis commands"),
-        _row(*["---"] * 5),
-    ]
-    for name in ("plain", "enqueue", "direct_enqueue"):
-        row = q[name]
-        lines.append(
-            _row(
-                name,
-                f"{row['median_us']:.0f}",
-                f"{row['p99_us']:.0f}",
-                row["sql"],
-                row["redis_commands"],
-            )
-        )
+    lines = ["", f"## Background jobs ({t['database']}, RQ through django-tasks-rq)"]
+    lines += _table(
+        ("request, in process (test client)", "median µs", "p99 µs", "SQL", "Redis commands"),
+        [
+            (name, f"{x['median_us']:.0f}", f"{x['p99_us']:.0f}", x["sql"], x["redis_commands"])
+            for name, x in _pick(q, "plain", "enqueue", "direct_enqueue")
+        ],
+    )
     lines += [
         "",
         f"`enqueue_on_commit` adds {q['added_us']:.0f} µs to the request ({q['ratio']}× the "
         f"plain view); `task.enqueue()` after the commit, without the outbox, "
         f"{q['direct_added_us']:.0f} µs.",
-        "",
-        _row(f"drain {w['jobs']} no-op jobs", "wall s", "empty queue s", "jobs/s", "past start-up"),
-        _row(*["---"] * 5),
     ]
-    for name in ("workers_1", "workers_2", "simple_worker_1"):
-        row = w[name]
-        lines.append(
-            _row(
-                name,
-                row["drain_s"],
-                row["empty_s"],
-                row["jobs_per_s"],
-                row["jobs_per_s_past_startup"],
-            )
-        )
-    lines += [
-        "",
-        _row("enqueue to start (idle worker)", "p50 µs", "p99 µs", "× floor p50"),
-        _row(*["---"] * 4),
-    ]
-    for name in ("floor_blpop", "rq_enqueue", "rq_enqueue_on_commit"):
-        row = lat[name]
-        lines.append(
-            _row(name, f"{row['p50_us']:.0f}", f"{row['p99_us']:.0f}", row.get("p50_vs_floor", 1.0))
-        )
-    lines += [
+    if "http" in t:  # results from before the HTTP part have none
+        lines += _tasks_http(t["http"])
+    lines += _table(
+        (f"drain {w['jobs']} no-op jobs", "wall s", "empty queue s", "jobs/s", "past start-up"),
+        [
+            (name, x["drain_s"], x["empty_s"], x["jobs_per_s"], x["jobs_per_s_past_startup"])
+            for name, x in _pick(w, "workers_1", "workers_2", "simple_worker_1")
+        ],
+    )
+    lines += _table(
+        ("enqueue to start (idle worker)", "p50 µs", "p99 µs", "× floor p50"),
+        [
+            (name, f"{x['p50_us']:.0f}", f"{x['p99_us']:.0f}", x.get("p50_vs_floor", 1.0))
+            for name, x in _pick(lat, "floor_blpop", "rq_enqueue", "rq_enqueue_on_commit")
+        ],
+    )
+    return [
+        *lines,
         "",
         f"Outage: {o['jobs']} jobs committed while the queue's Redis was stopped for "
         f"{o['outage_s']} s (each such request {o['request_while_frozen_ms']} ms, "
@@ -412,7 +404,32 @@ def _tasks(r: dict) -> list[str]:
         f"outbox was empty at {o['handed_off_s']} s and all {o['ran']} had started at "
         f"{o['all_started_s']} s.",
     ]
-    return lines
+
+
+def _tasks_http(h: dict) -> list[str]:
+    head = (
+        f"request over HTTP (gunicorn -w {h['workers']}, wrk -c{h['connections']}; median of "
+        f"{h['rounds']} interleaved runs × {h['seconds']} s)",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+    )
+    rows = [
+        (
+            name,
+            f"{x['requests_per_second']:.0f}",
+            f"{x['p50_us'] / 1000:.2f}",
+            f"{x['p99_us'] / 1000:.2f}",
+        )
+        for name, x in _pick(h, "plain", "enqueue", "direct_enqueue")
+    ]
+    ratios = (
+        f"Over HTTP `enqueue_on_commit` leaves {h['rps_ratio']}× the plain view's requests/s "
+        f"at {h['p50_ratio']}× its p50 (`task.enqueue()` after the commit: "
+        f"{h['direct_rps_ratio']}×, {h['direct_p50_ratio']}×); {h['jobs_queued']} jobs handed "
+        f"off, {h['left_in_outbox']} rows left in the outbox."
+    )
+    return [*_table(head, rows), "", ratios]
 
 
 def _http(h: dict, workers: int, cache: str, endpoint: str) -> dict:

@@ -3,13 +3,19 @@ jobs/s with 1 and 2 workers, enqueue-to-start latency, and how long the outbox t
 hand off what was committed while the queue's Redis was unreachable. Every figure is
 given beside a baseline measured in the same run.
 
-    python bench/tasks.py [--db auto|sqlite|postgres]      (or: make bench-tasks)
+    python bench/tasks.py [--db auto|sqlite|postgres] [--http-seconds 5]   (make bench-tasks)
 
 1. In process, through Django's test client and the whole middleware stack: a DRF view
    that updates one row in a transaction, against the same view that also calls
    ``enqueue_on_commit`` of a no-op task in that transaction (outbox row, commit, hand-off
    to RQ, delete), and the one that calls ``task.enqueue()`` after its commit (RQ's part
    alone), timed round-robin. No worker runs: the jobs pile up and are dropped.
+   (The views: bench/task_urls.py, under bench/task_settings.py.)
+1b. The same three views over HTTP: gunicorn, 2 sync workers on loopback, loaded by wrk
+   (POST, 16 connections) in ``--http-rounds`` runs of ``--http-seconds`` per view,
+   interleaved; the median run's requests/s, p50 and p99, and enqueue/plain ratios. No
+   worker: the queue is emptied afterwards, and the outbox checked empty (every hand-off
+   succeeded). Skipped without wrk.
 2. ``manage.py worker --burst`` (1, then 2 at once) on a queue pre-filled with no-op jobs:
    wall time from start to exit, beside the same command on an empty queue (start-up);
    and, for comparison, RQ's SimpleWorker (no fork per job) through ``rqworker``.
@@ -30,23 +36,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import time
-import types
 from collections.abc import Callable
-from importlib import import_module
 from pathlib import Path
 from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, configure, interleaved, postgres_listening, summary
+from bench.common import (
+    ROOT,
+    configure,
+    gunicorn,
+    interleaved,
+    postgres_listening,
+    summary,
+    wrk,
+)
 
 OUT = ROOT / "bench" / "out"
 WORKER_LOG = OUT / "tasks-worker.log"
+# bench/task_urls.py's views, by the names the report gives them.
+PATHS = {"plain": "/bench/plain/", "enqueue": "/bench/enqueue/", "direct_enqueue": "/bench/direct/"}
+POST_LUA = 'wrk.method = "POST"\n'
+HTTP_WORKERS, HTTP_CONNECTIONS = 2, 16  # as bench/http_load.py's smaller server
 FLOOR_CONSUMER = """
 import sys, time, redis
 r = redis.Redis(unix_socket_path=sys.argv[1])
@@ -62,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("auto", "sqlite", "postgres"), default="auto")
     parser.add_argument("--n", type=int, default=1500, help="requests per variant (1)")
+    parser.add_argument("--http-rounds", type=int, default=4, help="wrk runs per variant (1b)")
+    parser.add_argument("--http-seconds", type=int, default=5, help="seconds per wrk run (1b)")
     parser.add_argument("--jobs", type=int, default=1500, help="no-op jobs per drain (2)")
     parser.add_argument("--latency-n", type=int, default=400, help="jobs timed one by one (3)")
     parser.add_argument("--outage-jobs", type=int, default=20, help="rows committed (4)")
@@ -69,6 +88,9 @@ def main() -> None:
     args = parser.parse_args()
     db = args.db if args.db != "auto" else ("postgres" if postgres_listening() else "sqlite")
     configure(db)
+    # The project's settings and URLs, and the bench's views (bench/task_urls.py): here, in
+    # the workers, and in the gunicorn of 1b alike.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.task_settings"
     os.environ["LOG_LEVEL"] = "ERROR"  # the outage's hand-off warnings, in this process too
 
     import django
@@ -81,16 +103,23 @@ def main() -> None:
     logging.getLogger("jobs").setLevel(logging.ERROR)
     call_command("migrate", verbosity=0)
 
-    from jobs.models import OutboxJob
+    from bench.task_urls import ROW
+    from jobs.models import Done, OutboxJob
     from project.redis.client import get_client
 
     get_client().flushdb()
     OutboxJob.objects.all().delete()
+    Done.objects.update_or_create(key=ROW)
     OUT.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"database": db}
     with open(WORKER_LOG, "w") as log:
         report["request"] = request_cost(args.n)
         print_request(report["request"])
+        if shutil.which("wrk"):
+            report["http"] = over_http(args.http_rounds, args.http_seconds)
+            print_http(report["http"])
+        else:
+            print("\n1b. over HTTP: skipped, wrk is not installed (make bench installs it)")
         report["throughput"] = throughput(args.jobs, log)
         print_throughput(report["throughput"])
         worker = start_worker(log)
@@ -110,60 +139,12 @@ def main() -> None:
 
 def request_cost(n: int) -> dict[str, Any]:
     import django_rq
-    from django.conf import settings
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.urls import clear_url_caches, path
-    from django.utils import timezone
-    from rest_framework.decorators import (
-        api_view,
-        authentication_classes,
-        permission_classes,
-        throttle_classes,
-    )
-    from rest_framework.permissions import AllowAny
-    from rest_framework.request import Request
-    from rest_framework.response import Response
 
-    from bench.task_probes import noop
-    from jobs.models import Done
-    from jobs.services import enqueue_on_commit
     from project.redis.local import LocalRedis
 
-    # A row of a table nothing listens to (a user's update would also write its cache,
-    # and publish its event through the outbox: a second hand-off in the baseline).
-    Done.objects.update_or_create(key="bench:tasks")
-
-    def write(enqueue: str) -> Response:
-        with transaction.atomic():
-            Done.objects.filter(key="bench:tasks").update(at=timezone.now())
-            if enqueue == "outbox":
-                enqueue_on_commit(noop)
-        if enqueue == "direct":  # RQ's part alone: no outbox row, not durable
-            noop.enqueue()
-        return Response({"ok": True})
-
-    def bench_view(enqueue: str) -> Callable[..., Response]:
-        @api_view(["POST"])
-        @authentication_classes([])
-        @permission_classes([AllowAny])
-        @throttle_classes([])
-        def view(request: Request) -> Response:
-            return write(enqueue)
-
-        return view
-
-    urls = types.ModuleType("bench_tasks_urls")  # the project's URLs and the two views
-    urls.urlpatterns = [  # type: ignore[attr-defined]
-        path("bench/plain/", bench_view("")),
-        path("bench/enqueue/", bench_view("outbox")),
-        path("bench/direct/", bench_view("direct")),
-        *import_module(settings.ROOT_URLCONF).urlpatterns,
-    ]
-    sys.modules[urls.__name__] = urls
-    settings.ROOT_URLCONF = urls.__name__
-    clear_url_caches()
     client = Client()
 
     def post(url: str) -> Callable[[], object]:
@@ -174,11 +155,7 @@ def request_cost(n: int) -> dict[str, Any]:
 
         return call
 
-    calls = {
-        "plain": post("/bench/plain/"),
-        "enqueue": post("/bench/enqueue/"),
-        "direct_enqueue": post("/bench/direct/"),
-    }
+    calls = {name: post(url) for name, url in PATHS.items()}
     timings = interleaved(calls, n)
     # What one request does, counted on a separate pass: SQL, and on the Redis server
     # (INFO: commands and connections accepted, less the INFO calls themselves).
@@ -226,6 +203,87 @@ def print_request(r: dict[str, Any]) -> None:
     print(
         f"enqueue_on_commit adds {r['added_us']:.0f} µs per request: {r['ratio']}× the plain "
         f"view (task.enqueue() after the commit, no outbox: {r['direct_added_us']:.0f} µs)"
+    )
+
+
+# --- 1b. the request over HTTP ---------------------------------------------------------
+
+
+def over_http(rounds: int, seconds: int) -> dict[str, Any]:
+    """The same views served by gunicorn (2 sync workers), loaded by wrk: ``rounds`` runs of
+    ``seconds`` per view, interleaved (the order reversed every other round), so machine
+    noise hits each view alike; the median run of each. No worker: the jobs pile up in the
+    queue and are dropped after gunicorn has stopped."""
+    import django_rq
+
+    from jobs.models import OutboxJob
+
+    begin = time.monotonic()
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in PATHS}
+
+    def load(url: str, seconds: int) -> dict[str, Any]:
+        return wrk(url, seconds, lua=POST_LUA, connections=HTTP_CONNECTIONS)
+
+    with gunicorn(HTTP_WORKERS, port=8766) as base:  # http_load.py's 8765 left to it
+        for url in PATHS.values():  # warm up: both workers' connections and code paths
+            load(base + url, 1)
+        for i in range(rounds):
+            for name in list(PATHS)[:: -1 if i % 2 else 1]:
+                run = load(base + PATHS[name], seconds)
+                assert run["non_2xx"] == 0, f"{name}: {run['non_2xx']} non-2xx responses"
+                runs[name].append(run)
+    # gunicorn stopped gracefully: every request it took has finished, and handed its job off.
+    queued = queue.count
+    queue.empty()  # nothing ran them; nothing will
+    left = OutboxJob.objects.count()
+    OutboxJob.objects.all().delete()
+    counted = sum(run["requests"] for name in ("enqueue", "direct_enqueue") for run in runs[name])
+    assert queued >= counted, f"{queued} jobs queued for {counted} enqueueing requests"
+    result: dict[str, Any] = {
+        "workers": HTTP_WORKERS,
+        "connections": HTTP_CONNECTIONS,
+        "rounds": rounds,
+        "seconds": seconds,
+        "jobs_queued": queued,
+        "left_in_outbox": left,
+        "duration_s": round(time.monotonic() - begin, 1),
+    }
+    for name, values in runs.items():
+        result[name] = {
+            key: statistics.median(run[key] for run in values)
+            for key in ("requests_per_second", "p50_us", "p99_us")
+        }
+        result[name]["runs"] = values
+    plain = result["plain"]
+    for name, prefix in (("enqueue", ""), ("direct_enqueue", "direct_")):
+        row = result[name]
+        result[f"{prefix}rps_ratio"] = round(
+            row["requests_per_second"] / plain["requests_per_second"], 2
+        )
+        result[f"{prefix}p50_ratio"] = round(row["p50_us"] / plain["p50_us"], 2)
+    return result
+
+
+def print_http(r: dict[str, Any]) -> None:
+    print(
+        f"\n1b. the same views over HTTP: gunicorn -w {r['workers']} (sync), wrk -t2 "
+        f"-c{r['connections']}, {r['rounds']} interleaved runs × {r['seconds']} s each, "
+        "median run"
+    )
+    print(f"{'':14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for name in PATHS:
+        row = r[name]
+        print(
+            f"{name:14} {row['requests_per_second']:8.0f} {row['p50_us'] / 1000:8.2f} "
+            f"{row['p99_us'] / 1000:8.2f}"
+        )
+    print(
+        f"enqueue_on_commit: {r['rps_ratio']}× the plain view's requests/s, {r['p50_ratio']}× "
+        f"its p50 (task.enqueue() after the commit: {r['direct_rps_ratio']}×, "
+        f"{r['direct_p50_ratio']}×); {r['jobs_queued']} jobs handed off, "
+        f"{r['left_in_outbox']} rows left in the outbox ({r['duration_s']} s in all)"
     )
 
 
