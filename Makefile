@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 
 TOPOLOGY := $(PY) scripts/topology.py
 
-.PHONY: run worker test test-faults test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
+.PHONY: run worker test browser test-faults test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,17 @@ run: $(STAMP)
 worker: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py worker
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium and ChromeDriver for the browser tests, installed once (the tests never
+# download a browser); where apt cannot run (no root), the browser tests skip and say why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && export DEBIAN_FRONTEND=noninteractive && \
+	  { apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; }; \
+	} || echo "browser: chromium and chromium-driver are not installed and cannot be here"
 
 # Redis faults under load (docs/faults.md): its own redis-server, a PostgreSQL database of its
 # own next to DATABASE_URL's (default postgres://postgres@127.0.0.1:5432/test), gunicorn -w 4.
@@ -52,12 +61,12 @@ test-faults: $(STAMP)
 
 # The same suite on a local 3-primary Redis Cluster / a primary + replica + sentinel,
 # started here and always stopped, pass or fail.
-test-cluster: $(STAMP)
+test-cluster: $(STAMP) browser
 	@url=$$($(TOPOLOGY) cluster start) || exit 1; \
 	  REDIS_URL=$$url $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	  $(TOPOLOGY) cluster stop; exit $$status
 
-test-sentinel: $(STAMP)
+test-sentinel: $(STAMP) browser
 	@url=$$($(TOPOLOGY) sentinel start) || exit 1; \
 	  REDIS_URL=$$url $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	  $(TOPOLOGY) sentinel stop; exit $$status

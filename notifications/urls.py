@@ -7,3 +7,8 @@ urlpatterns = [
     path("notifications/read/", views.ReadView.as_view(), name="notifications-read"),
     path("notifications/stream/", stream.stream, name="notifications-stream"),
 ]
+
+# Mounted at the site's root: the page a person opens.
+pages = [
+    path("notifications/", views.live, name="notifications-live"),
+]

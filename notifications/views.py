@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -89,3 +91,11 @@ class ReadView(APIView):
         body.is_valid(raise_exception=True)
         marker = services.mark_read(user_id(request), up_to=body.validated_data.get("up_to"))
         return Response({"read_up_to": marker})
+
+
+def live(request: HttpRequest) -> HttpResponse:
+    """``/notifications/``: the page that shows them arriving (EventSource, nothing
+    external); a sign-in form for anyone not signed in."""
+    return render(
+        request, "notifications/live.html", {"stream_url": reverse("notifications-stream")}
+    )

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from notifications.urls import pages as notifications_pages
 from project.web.views import ApiRootView, HealthView
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/", include("caching.urls")),
     path("api/auth/", include("users.auth_urls")),
     path("api/", include("notifications.urls")),
+    path("", include(notifications_pages)),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

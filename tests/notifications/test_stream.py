@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,61 +16,13 @@ from urllib.parse import urlsplit
 import pytest
 from redis import Redis
 
-from project.redis.local import BASE_DIR
-from tests.integration.servers import Browser, migrate, uvicorn
+from tests.integration.servers import Browser, uvicorn
+from tests.notifications.conftest import award, signed_in
 
 pytestmark = pytest.mark.redis
 
 PASSWORD = "a-Long-pass-123"
 STREAM = "/api/notifications/stream/"
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("stream")
-    environ = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}"}
-    migrate(environ)
-    return environ
-
-
-@pytest.fixture(scope="module")
-def server(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
-    with uvicorn(env, log=log) as (base, _):
-        yield base
-
-
-def shell(env: dict[str, str], code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def award(env: dict[str, str], username: str, *deltas: int) -> None:
-    shell(env, f"""
-from users import leaderboard
-from users.models import User
-pk = User.objects.get(username={username!r}).pk
-for delta in {list(deltas)!r}:
-    leaderboard.add_points(user_id=pk, delta=delta)
-""")  # fmt: skip
-
-
-def signed_in(base: str, env: dict[str, str], username: str) -> Browser:
-    shell(env, f"""
-from users.models import User
-if not User.objects.filter(username={username!r}).exists():
-    User.objects.create_user({username!r}, {username + "@example.com"!r}, {PASSWORD!r})
-""")  # fmt: skip
-    browser = Browser()
-    assert browser.call(base, "GET", "/api/auth/csrf/")[0] == 200
-    status, body = browser.call(base, "POST", "/api/auth/login/",
-                                {"username": username, "password": PASSWORD})  # fmt: skip
-    assert status == 200, body
-    return browser
 
 
 class EventStream:
