@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from redis import Redis
 
+from notifications import scripts
+from project.redis.local import LocalRedis
 from tests.integration.servers import Browser, uvicorn
 from tests.notifications.conftest import award, signed_in
 
@@ -153,3 +155,44 @@ def test_sigterm_closes_open_streams_within_seconds(env: dict[str, str], tmp_pat
         assert stream.next() == {"closed": True}
         process.wait(timeout=10)
         assert time.monotonic() - started < 6
+
+
+def test_streams_resume_across_a_redis_restart(env: dict[str, str], tmp_path: Path) -> None:
+    own = LocalRedis(tmp_path / "redis", persistent=True)  # saved on SHUTDOWN, loaded again
+    own.ensure_running()
+    environ = {**env, "REDIS_URL": own.url}
+    try:
+        with uvicorn(environ, log=tmp_path / "uvicorn.log") as (base, _):
+            grace = signed_in(base, environ, "grace")
+            stream = EventStream(base, grace)
+            award(environ, "grace", 1)
+            first = stream.next()
+            own.stop()
+            own.ensure_running()  # the hub's connection dropped; it reconnects by itself
+            award(environ, "grace", 2)  # its wake may come before the hub is back: no matter
+            assert stream.next()["data"]["delta"] == 2
+            stream.close()
+            award(environ, "grace", 3)
+            again = EventStream(base, grace, last_event_id=first["id"])
+            assert [again.next()["data"]["delta"] for _ in range(2)] == [2, 3]
+            again.close()
+    finally:
+        own.stop()
+
+
+def test_a_wake_lost_with_the_connection_costs_nothing(
+    server: str, env: dict[str, str], redis_client: Redis
+) -> None:
+    heidi = signed_in(server, env, "heidi")
+    user_id = heidi.call(server, "GET", "/api/auth/me/")[1]["id"]
+    stream = EventStream(server, heidi)
+    award(env, "heidi", 1)
+    assert stream.next()["data"]["delta"] == 1  # the hub is subscribed
+    # Its pub/sub connection dropped, and the next wake published to nobody: the hub
+    # resubscribes (after a pause of its own) and reads every open stream.
+    assert redis_client.client_kill_filter(_type="pubsub") >= 1
+    payload = json.dumps({"type": "points.awarded", "delta": 9, "points": 10})
+    scripts.notify(redis_client, user_id, delivery="lost-wake", payload=payload,
+                   keep=1000, ttl=3600, now_ms=int(time.time() * 1000))  # fmt: skip
+    assert stream.next()["data"]["delta"] == 9
+    stream.close()
