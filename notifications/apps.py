@@ -8,6 +8,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from notifications import signals
+        from notifications import health, signals  # noqa: F401  (health: the detail)
 
         signals.connect()

@@ -80,7 +80,11 @@ class Hub:
         subscription = Subscription(user_id, session_key, last_id)
         # Registered before the read below: a wake from now on reads after last_id.
         self._open.setdefault(user_id, set()).add(subscription)
-        await self.read(user_id)
+        try:
+            await self.read(user_id)
+        except BaseException:
+            self.close(subscription)
+            raise
         return subscription
 
     def close(self, subscription: Subscription) -> None:
@@ -203,6 +207,11 @@ async def _quietly(closing: Any) -> None:
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def open_streams() -> int:
+    """The streams open in this process, in all its event loops (any thread may ask)."""
+    return sum(h.streams for h in list(_hubs.values()))
 
 
 def hub() -> Hub:

@@ -19,11 +19,10 @@ from redis import Redis
 from notifications import scripts
 from project.redis.local import LocalRedis
 from tests.integration.servers import Browser, uvicorn
-from tests.notifications.conftest import award, signed_in
+from tests.notifications.conftest import PASSWORD, award, shell, signed_in
 
 pytestmark = pytest.mark.redis
 
-PASSWORD = "a-Long-pass-123"
 STREAM = "/api/notifications/stream/"
 
 
@@ -196,3 +195,25 @@ def test_a_wake_lost_with_the_connection_costs_nothing(
                    keep=1000, ttl=3600, now_ms=int(time.time() * 1000))  # fmt: skip
     assert stream.next()["data"]["delta"] == 9
     stream.close()
+
+
+def test_a_client_gone_leaves_nothing_open(env: dict[str, str], tmp_path: Path) -> None:
+    shell(env, f"""
+from users.models import User
+User.objects.create_user("ivan", "ivan@example.com", {PASSWORD!r}, is_staff=True)
+""")  # fmt: skip
+    with uvicorn(env, log=tmp_path / "uvicorn.log") as (base, _):
+        ivan = signed_in(base, env, "ivan")
+
+        def open_streams() -> int:
+            detail = ivan.call(base, "GET", "/api/health/")[1]["detail"]
+            return int(detail["notifications"]["open_streams"])
+
+        streams = [EventStream(base, ivan) for _ in range(3)]
+        assert open_streams() == 3
+        for stream in streams:
+            stream.close()
+        deadline = time.monotonic() + 10
+        while open_streams() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert open_streams() == 0
