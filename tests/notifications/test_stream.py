@@ -217,3 +217,24 @@ User.objects.create_user("ivan", "ivan@example.com", {PASSWORD!r}, is_staff=True
         while open_streams() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert open_streams() == 0
+
+
+def test_redis_down_is_a_503_that_keeps_the_cookie(env: dict[str, str], tmp_path: Path) -> None:
+    own = LocalRedis(tmp_path / "redis", persistent=True)
+    own.ensure_running()
+    environ = {**env, "REDIS_URL": own.url}
+    try:
+        with uvicorn(environ, log=tmp_path / "uvicorn.log") as (base, _):
+            judy = signed_in(base, environ, "judy")
+            own.stop()
+            down = EventStream(base, judy)
+            assert down.response.status == 503
+            assert down.response.getheader("Retry-After")
+            assert down.response.getheader("Set-Cookie") is None  # nobody is logged out
+            assert "detail" in json.loads(down.response.read())
+            own.ensure_running()
+            back = EventStream(base, judy)  # the same cookie, once Redis is back
+            assert back.response.status == 200
+            back.close()
+    finally:
+        own.stop()
