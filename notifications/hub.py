@@ -37,10 +37,13 @@ logger = logging.getLogger("notifications")
 HEARTBEAT = 15.0  # seconds: proxies close idle connections after 30-60 s
 BATCH = 100  # entries per XRANGE
 READERS = 4  # XRANGEs in flight per process
+QUEUED = 100  # batches a stream may have waiting; beyond, it is ended (and reconnects)
 PING_EVERY = 5.0  # the pub/sub connection's own watchdog: a PING unanswered this long…
 SILENT_AFTER = 12.0  # …and nothing heard for this long: reconnect (and read everything)
-END = None  # queued to end a stream
-Heartbeat = str
+END = None  # queued to end a stream: its session ended
+RESET = "reset"  # queued to close a stream that fell behind: its client reconnects
+HEARTBEAT_DUE = "heartbeat"
+Heartbeat = str  # RESET or HEARTBEAT_DUE
 Entries = list[tuple[str, str]]
 
 
@@ -51,7 +54,9 @@ class Subscription:
     user_id: int
     session_key: str
     last_id: str
-    queue: asyncio.Queue[Entries | Heartbeat | None] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[Entries | Heartbeat | None] = field(
+        default_factory=lambda: asyncio.Queue(QUEUED)
+    )
 
 
 class Hub:
@@ -108,14 +113,30 @@ class Hub:
                     keys.stream(user_id), min=f"({start}", count=BATCH
                 )
                 entries = services.entries(found)
-                for subscription in subs:
+                for subscription in list(subs):  # one may end as it is offered its news
                     after = parse_id(subscription.last_id)
                     news = [entry for entry in entries if parse_id(entry[0]) > after]
                     if news:
                         subscription.last_id = news[-1][0]
-                        subscription.queue.put_nowait(news)
+                        self._offer(subscription, news)
                 if len(entries) < BATCH:
                     return
+
+    def _offer(self, subscription: Subscription, item: Entries | Heartbeat) -> None:
+        """Queue ``item`` for a stream, or end a stream that reads too slowly to keep up
+        (its client reconnects with the last id it got, and misses nothing)."""
+        try:
+            subscription.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            logger.warning("notifications: ended a stream of user %s that fell behind",
+                           subscription.user_id)  # fmt: skip
+            self._end(subscription, RESET)
+
+    def _end(self, subscription: Subscription, last: Heartbeat | None = END) -> None:
+        self.close(subscription)
+        while not subscription.queue.empty():  # what it had not taken: it reads it again
+            subscription.queue.get_nowait()
+        subscription.queue.put_nowait(last)
 
     async def missed_some(self, user_id: int, last_id: str) -> bool:
         """Were entries after ``last_id`` trimmed away (older than the retention)?"""
@@ -183,7 +204,7 @@ class Hub:
             await asyncio.sleep(HEARTBEAT)
             subs = [s for group in self._open.values() for s in group]
             for subscription in subs:
-                subscription.queue.put_nowait("heartbeat")
+                self._offer(subscription, HEARTBEAT_DUE)
             try:
                 await self._end_revoked(subs)
             except RedisError as exc:  # the streams stay open; the next beat looks again
@@ -197,8 +218,7 @@ class Hub:
             pipe.exists(session_key_of(subscription.session_key))
         for subscription, exists in zip(subs, await pipe.execute(), strict=True):
             if not exists:
-                self.close(subscription)
-                subscription.queue.put_nowait(END)
+                self._end(subscription)
 
 
 async def _quietly(closing: Any) -> None:

@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHt
 from redis import RedisError
 
 from notifications import keys, services
-from notifications.hub import BATCH, END, HEARTBEAT, Hub, Subscription, hub
+from notifications.hub import BATCH, END, HEARTBEAT, RESET, Hub, Subscription, hub
 from project.redis.client import dedicated_client
 from sessions.backends.redis import SessionUnavailableError
 from sessions.keys import session as session_key_of
@@ -80,6 +80,8 @@ async def _fed(
             item = await subscription.queue.get()
             if item is END:
                 yield ENDED
+                return
+            if item == RESET:  # fell behind: EventSource reconnects with its Last-Event-ID
                 return
             yield ": heartbeat\n\n" if isinstance(item, str) else _event(item)
     finally:  # the end, the client gone (the server cancels us), or the server stopping
