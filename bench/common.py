@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = "postgres://postgres@127.0.0.1:5432/bench_redis_patterns"
@@ -95,20 +96,55 @@ def gunicorn(workers: int, env: dict[str, str] | None = None, port: int = 8765) 
     """gunicorn, ``workers`` sync workers on 127.0.0.1:``port``, in this process's environment
     (configure()'s Redis, database and settings module) with SERVED_ENV and ``env`` over it.
     Yields the base URL once /api/health/ answers; stopped (SIGTERM, graceful) on the way out."""
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "project.wsgi",
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "error",
+    ]  # fmt: skip
+    with served("gunicorn", command, port, env) as (base, _):
+        yield base
+
+
+@contextmanager
+def uvicorn(
+    env: dict[str, str] | None = None, port: int = 8766, log: IO[str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``uvicorn project.asgi:application --workers 1`` on 127.0.0.1:``port``, as gunicorn()
+    (the same environment, the same start and stop); its base URL and process. With one
+    worker uvicorn serves in its own process: that pid is the server to measure."""
+    command = [
+        sys.executable, "-m", "uvicorn", "project.asgi:application",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--timeout-graceful-shutdown", "3", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    with served("uvicorn", command, port, env, log) as started:
+        yield started
+
+
+@contextmanager
+def served(
+    name: str,
+    command: list[str],
+    port: int,
+    env: dict[str, str] | None = None,
+    log: IO[str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``command``, a server that will listen on 127.0.0.1:``port``, started in this process's
+    environment with SERVED_ENV and ``env`` over it (its output to ``log``, if given). Yields
+    the base URL and the process once /api/health/ answers; stopped (SIGTERM, graceful, then
+    SIGKILL after 30 s) on the way out."""
     with socket.socket() as probe:  # something else answering there would be measured instead
         if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise RuntimeError(f"127.0.0.1:{port} is taken: a gunicorn left running?")
+            raise RuntimeError(f"127.0.0.1:{port} is taken: a {name} left running?")
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "project.wsgi",
-         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "error"],
-        cwd=ROOT, env={**os.environ, **SERVED_ENV, **(env or {})},
+        command, cwd=ROOT, env={**os.environ, **SERVED_ENV, **(env or {})},
+        stdout=log, stderr=subprocess.STDOUT if log else None,
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited {server.returncode} before it answered")
+                raise RuntimeError(f"{name} exited {server.returncode} before it answered")
             try:
                 urllib.request.urlopen(base + "/api/health/", timeout=1).close()
                 break
@@ -116,7 +152,7 @@ def gunicorn(workers: int, env: dict[str, str] | None = None, port: int = 8765) 
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         try:

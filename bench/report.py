@@ -94,6 +94,7 @@ def main() -> None:
     durations["structures"] = run("structures")
     durations["growth"] = run("growth")
     durations["tasks"] = run("tasks")
+    durations["notifications"] = run("notifications")
     if shutil.which("redis-cli"):
         durations["topologies"] = run("topologies")
     if shutil.which("wrk"):
@@ -311,6 +312,7 @@ def report(r: dict) -> str:
                     )
                 )
     lines += _tasks(r)
+    lines += _notifications(r)
     g = r["growth"]
     lines += ["", "## Growth", ""]
     lines += [
@@ -403,6 +405,94 @@ def _tasks(r: dict) -> list[str]:
         f"{o['request_while_frozen_vs_normal']}× a normal one); after Redis came back the "
         f"outbox was empty at {o['handed_off_s']} s and all {o['ran']} had started at "
         f"{o['all_started_s']} s.",
+    ]
+
+
+def _notifications(r: dict) -> list[str]:
+    if "notifications" not in r:  # results from before bench/notifications.py
+        return []
+    n = r["notifications"]
+    floor, single, burst, restart = n["floor"], n["single"], n["burst"], n["restart"]
+    lines = [
+        "",
+        "## Live notifications",
+        "",
+        f"`GET /api/notifications/stream/` on one uvicorn worker, {n['users']} users; streams "
+        f"opened {n['open_concurrency']} at a time by raw asyncio clients of the bench process.",
+    ]
+    lines += _table(
+        (
+            "idle streams",
+            "server RSS KiB",
+            "KiB per stream",
+            "KiB per added stream",
+            "server threads",
+            "server's Redis connections",
+        ),
+        [
+            (
+                f"{x['streams']:,}",
+                x["rss_kib"],
+                x.get("kib_per_stream", "(baseline)"),
+                x.get("kib_per_stream_added", ""),
+                x.get("threads", "?"),
+                x["server_redis_connections"],
+            )
+            for x in n["memory"]["rows"]
+        ],
+    )
+    latency = [
+        ("floor: redis.asyncio pub/sub, one at a time", floor["pubsub"]),
+        ("floor: redis.asyncio XREAD BLOCK, one at a time", floor["xread_block"]),
+        ("1 subscriber, one at a time", single),
+        (f"floor: pub/sub burst of {burst['subscribers']:,}", floor["pubsub_burst"]),
+        (f"burst: {burst['subscribers']:,} subscribers, one each", burst),
+    ]
+    lines += _table(
+        ("append to the client's data line", "p50 ms", "p99 ms", "max ms", "samples", "per s"),
+        [
+            (
+                name,
+                f"{x['p50_ms']:.2f}",
+                f"{x['p99_ms']:.2f}",
+                f"{x['max_ms']:.2f}",
+                x["n"],
+                x.get("per_second", ""),
+            )
+            for name, x in latency
+        ],
+    )
+    return [
+        *lines,
+        "",
+        f"One subscriber: p50 {single['p50_ms'] / floor['pubsub']['p50_ms']:.1f}× the pub/sub "
+        f"floor. Burst: p99 {burst['p99_ms'] / floor['pubsub_burst']['p99_ms']:.1f}× the bare "
+        f"pub/sub burst's, {burst['per_second']:,} notifications/s delivered (appended at "
+        f"{burst['appended_per_second']:,}/s); the server's Redis connections after it: "
+        f"{burst['server_redis_connections_after']}; p99 per burst (ms): "
+        f"{burst.get('p99_ms_per_burst', '?')}.",
+        "",
+        f"Redis restart (`SHUTDOWN SAVE`, down {restart['redis_down_s']} s) under "
+        f"{restart['streams']} streams of {restart['users']} users, {restart['reconnected']} of "
+        f"them reconnecting with `Last-Event-ID`: {restart['lost']} lost, "
+        f"{restart['duplicated']} duplicated of {restart['expected_deliveries']} deliveries; "
+        f"the first delivery {restart['first_delivery_after_restart_ms']} ms after Redis "
+        f"answered again, all of them at {restart['all_delivered_after_restart_ms']} ms.",
+        *_notifications_wsgi(n),
+    ]
+
+
+def _notifications_wsgi(n: dict) -> list[str]:
+    if "wsgi" not in n:  # run with --wsgi-streams 0
+        return []
+    w = n["wsgi"]
+    return [
+        "",
+        f"Anchor, the WSGI fallback (gunicorn, one worker, a thread per stream): {w['streams']} "
+        f"streams took the server's Redis connections from {w['server_redis_connections_at_0']}"
+        f" to {w['server_redis_connections']} ({w['connections_per_stream']} per stream); one "
+        f"notification to each: p50 {w['burst']['p50_ms']:.2f} ms, p99 "
+        f"{w['burst']['p99_ms']:.2f} ms.",
     ]
 
 

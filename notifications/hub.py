@@ -21,7 +21,6 @@ import contextlib
 import logging
 import time
 import weakref
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +42,7 @@ SILENT_AFTER = 12.0  # …and nothing heard for this long: reconnect (and read e
 END = None  # queued to end a stream: its session ended
 RESET = "reset"  # queued to close a stream that fell behind: its client reconnects
 HEARTBEAT_DUE = "heartbeat"
+REVOKED = '"type":"sessions.revoked"'  # as services.deliver writes it (compact JSON)
 Heartbeat = str  # RESET or HEARTBEAT_DUE
 Entries = list[tuple[str, str]]
 
@@ -59,12 +59,20 @@ class Subscription:
     )
 
 
+class TooManyStreamsError(Exception):
+    """The user has ``limit`` streams open in this process already."""
+
+
 class Hub:
     def __init__(self) -> None:
         self._open: dict[int, set[Subscription]] = {}
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: dict[int, asyncio.Lock] = {}  # one per user with a stream open
         # Reads at once, whatever the number of streams woken: each borrows a connection.
         self._reading = asyncio.Semaphore(READERS)
+        # Users woken and not read yet, each once however many wakes came: READERS tasks
+        # take them in turn, so one user's read never waits for another's to finish.
+        self._woken: asyncio.Queue[int] = asyncio.Queue()
+        self._pending: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()  # the reader is subscribed (tests wait on it)
 
@@ -75,16 +83,22 @@ class Hub:
     def streams_of(self, user_id: int) -> int:
         return len(self._open.get(user_id, ()))
 
-    async def open(self, user_id: int, session_key: str, last_id: str | None) -> Subscription:
+    async def open(
+        self, user_id: int, session_key: str, last_id: str | None, *, limit: int
+    ) -> Subscription:
         """A stream for ``user_id`` from just after ``last_id`` (a reconnect's
-        ``Last-Event-ID``: what it missed is queued first), or from now."""
+        ``Last-Event-ID``: what it missed is queued first), or from now; TooManyStreamsError if
+        the user has ``limit`` open here."""
         self._start()
-        client = get_async_client()
         if last_id is None:
-            last_id = newest_id(await client.xrevrange(keys.stream(user_id), count=1))
+            found = await get_async_client().xrevrange(keys.stream(user_id), count=1)
+            last_id = newest_id(found)
+        if self.streams_of(user_id) >= limit:  # counted and added with no await between
+            raise TooManyStreamsError
         subscription = Subscription(user_id, session_key, last_id)
         # Registered before the read below: a wake from now on reads after last_id.
         self._open.setdefault(user_id, set()).add(subscription)
+        self._locks.setdefault(user_id, asyncio.Lock())
         try:
             await self.read(user_id)
         except BaseException:
@@ -100,19 +114,25 @@ class Hub:
                 del self._open[subscription.user_id]
                 self._locks.pop(subscription.user_id, None)
 
-    async def read(self, user_id: int) -> None:
+    async def read(self, user_id: int) -> Entries:
         """Queue to each of the user's open streams what the user's stream holds after what
-        that one has been sent: one read from the furthest behind, one user at a time."""
-        async with self._locks[user_id], self._reading:
+        that one has been sent: one read from the furthest behind, one user at a time.
+        What was read comes back."""
+        lock = self._locks.get(user_id)
+        if lock is None:  # no stream of the user's is open (any more)
+            return []
+        read: Entries = []
+        async with lock, self._reading:
             while True:
                 subs = self._open.get(user_id)
                 if not subs:
-                    return
+                    return read
                 start = min((s.last_id for s in subs), key=parse_id)
                 found = await get_async_client().xrange(
                     keys.stream(user_id), min=f"({start}", count=BATCH
                 )
                 entries = services.entries(found)
+                read += entries
                 for subscription in list(subs):  # one may end as it is offered its news
                     after = parse_id(subscription.last_id)
                     news = [entry for entry in entries if parse_id(entry[0]) > after]
@@ -120,7 +140,7 @@ class Hub:
                         subscription.last_id = news[-1][0]
                         self._offer(subscription, news)
                 if len(entries) < BATCH:
-                    return
+                    return read
 
     def _offer(self, subscription: Subscription, item: Entries | Heartbeat) -> None:
         """Queue ``item`` for a stream, or end a stream that reads too slowly to keep up
@@ -159,6 +179,10 @@ class Hub:
             self._tasks = [
                 asyncio.create_task(self._read_wakes(), name="notifications: wakes"),
                 asyncio.create_task(self._beat(), name="notifications: heartbeat"),
+                *(
+                    asyncio.create_task(self._read_woken(), name=f"notifications: reader {n}")
+                    for n in range(READERS)
+                ),
             ]
 
     async def _read_wakes(self) -> None:
@@ -170,10 +194,12 @@ class Hub:
                 self.connected.set()
                 pause = 0.1
                 # Wakes may have been lost while (re)connecting: read every open stream.
-                await self._wake(list(self._open))
+                self._wake(*self._open)
                 await self._listen(pubsub)
             except (RedisError, OSError) as exc:
                 logger.warning("notifications: wake channel lost, reconnecting: %s", exc)
+            except Exception:  # a bug must not end the process's only reader
+                logger.exception("notifications: the wake reader failed; starting again")
             finally:
                 self.connected.clear()
                 await _quietly(pubsub.aclose())
@@ -188,16 +214,34 @@ class Hub:
             if message is not None:
                 heard = now
                 if message["type"] == "message":
-                    await self._wake([int(message["data"])])
+                    self._wake(*_user_ids(message["data"]))
             elif now - heard > SILENT_AFTER:
                 raise ConnectionError("no answer on the wake channel")
             if now - pinged > PING_EVERY:
                 await pubsub.ping()
                 pinged = now
 
-    async def _wake(self, user_ids: list[int]) -> None:
-        await asyncio.gather(*(self.read(user_id) for user_id in user_ids))
-        await self._end_revoked([s for user_id in user_ids for s in self._open.get(user_id, ())])
+    def _wake(self, *user_ids: int) -> None:
+        """Have the users' streams read (those open here; each user queued once)."""
+        for user_id in user_ids:
+            if user_id in self._open and user_id not in self._pending:
+                self._pending.add(user_id)
+                self._woken.put_nowait(user_id)
+
+    async def _read_woken(self) -> None:
+        while True:
+            user_id = await self._woken.get()
+            self._pending.discard(user_id)  # a wake from now on queues the user again
+            try:
+                read = await self.read(user_id)
+                # A wake with no news is a logout's; a revocation's news says so. Any other
+                # needs no look at the sessions (the heartbeat looks at them all anyway).
+                if not read or any(REVOKED in data for _, data in read):
+                    await self._end_revoked(list(self._open.get(user_id, ())))
+            except RedisError as exc:  # the reconnect reads every stream again
+                logger.warning("notifications: could not read user %s's stream: %s", user_id, exc)
+            except Exception:
+                logger.exception("notifications: reading user %s's stream failed", user_id)
 
     async def _beat(self) -> None:
         while True:
@@ -219,6 +263,15 @@ class Hub:
         for subscription, exists in zip(subs, await pipe.execute(), strict=True):
             if not exists:
                 self._end(subscription)
+
+
+def _user_ids(data: Any) -> list[int]:
+    """The user id a wake names; nothing for a message that is not one (anyone may publish
+    on the channel)."""
+    try:
+        return [int(data)]
+    except (TypeError, ValueError):
+        return []
 
 
 async def _quietly(closing: Any) -> None:

@@ -24,7 +24,16 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHt
 from redis import RedisError
 
 from notifications import keys, services
-from notifications.hub import BATCH, END, HEARTBEAT, RESET, Hub, Subscription, hub
+from notifications.hub import (
+    BATCH,
+    END,
+    HEARTBEAT,
+    RESET,
+    Hub,
+    Subscription,
+    TooManyStreamsError,
+    hub,
+)
 from project.redis.client import dedicated_client
 from sessions.backends.redis import SessionUnavailableError
 from sessions.keys import session as session_key_of
@@ -56,12 +65,14 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
             body: Any = _polled(user.pk, session_key, last_id)
         else:
             notifications = hub()
-            if notifications.streams_of(user.pk) >= MAX_STREAMS_PER_USER:
-                return JsonResponse({"detail": "Too many open streams."}, status=429,
-                                    headers={"Retry-After": str(int(HEARTBEAT))})  # fmt: skip
             truncated = last_id is not None and await notifications.missed_some(user.pk, last_id)
-            subscription = await notifications.open(user.pk, session_key, last_id)
+            subscription = await notifications.open(
+                user.pk, session_key, last_id, limit=MAX_STREAMS_PER_USER
+            )
             body = _fed(notifications, subscription, truncated)
+    except TooManyStreamsError:
+        return JsonResponse({"detail": "Too many open streams."}, status=429,
+                            headers={"Retry-After": str(int(HEARTBEAT))})  # fmt: skip
     except RedisError:
         return unavailable()
     return StreamingHttpResponse(body, content_type="text/event-stream", headers=headers)

@@ -13,7 +13,7 @@ import weakref
 from typing import Any
 
 from django.conf import settings
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
@@ -21,6 +21,7 @@ from redis.backoff import NoBackoff
 
 from project.redis import config, epoch
 
+MAX_CONNECTIONS = 32  # per process (and event loop), whatever the number of streams
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis] = weakref.WeakKeyDictionary()
 
 
@@ -45,6 +46,7 @@ def _make(topology: config.Topology) -> Redis:
         check = {"redis_connect_func": epoch.aon_cluster_connect}
         cluster = RedisCluster(
             startup_nodes=[ClusterNode(host, port) for host, port in topology.nodes],
+            max_connections=MAX_CONNECTIONS,  # per node; beyond, a ConnectionError
             **{**options, "retry": Retry(NoBackoff(), 1)},  # follow one MOVED
         )
         # The async RedisCluster takes no redis_connect_func of its own (the sync one
@@ -58,6 +60,14 @@ def _make(topology: config.Topology) -> Redis:
     if topology.kind == "sentinel":
         sentinel_options = {k: options[k] for k in ("socket_timeout", "socket_connect_timeout")}
         sentinel = Sentinel(list(topology.nodes), sentinel_kwargs=sentinel_options, **options)
-        primary: Redis = sentinel.master_for(topology.service, db=topology.db, **options)
+        primary: Redis = sentinel.master_for(
+            topology.service, db=topology.db, max_connections=MAX_CONNECTIONS, **options
+        )
         return primary
-    return Redis.from_url(topology.url, **options)
+    # A burst (thousands of streams reconnecting at once) waits its turn for a connection
+    # instead of opening one each; one that waits too long is a ConnectionError (a 503).
+    pool = BlockingConnectionPool.from_url(
+        topology.url, max_connections=MAX_CONNECTIONS,
+        timeout=4 * settings.REDIS_SOCKET_TIMEOUT, **options,
+    )  # fmt: skip
+    return Redis(connection_pool=pool)

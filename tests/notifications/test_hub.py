@@ -22,7 +22,7 @@ def test_a_stream_that_falls_behind_is_reset_not_grown(redis_client: Redis) -> N
 
     async def run() -> list[object]:
         hub = hubs.Hub()
-        subscription = await hub.open(41, "live-session", None)
+        subscription = await hub.open(41, "live-session", None, limit=1)
         for n in range(hubs.QUEUED + 5):  # one batch each, none taken by the client
             payload = json.dumps({"type": "points.awarded", "delta": n})
             scripts.notify(redis_client, 41, delivery=f"d{n}", payload=payload,
