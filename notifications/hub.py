@@ -188,6 +188,7 @@ class Hub:
     async def _read_wakes(self) -> None:
         pause = 0.1
         while True:
+            _unless_cancelled()
             pubsub = get_async_client().pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(keys.wake_channel())
@@ -197,8 +198,10 @@ class Hub:
                 self._wake(*self._open)
                 await self._listen(pubsub)
             except (RedisError, OSError) as exc:
+                _unless_cancelled()
                 logger.warning("notifications: wake channel lost, reconnecting: %s", exc)
             except Exception:  # a bug must not end the process's only reader
+                _unless_cancelled()
                 logger.exception("notifications: the wake reader failed; starting again")
             finally:
                 self.connected.clear()
@@ -230,6 +233,7 @@ class Hub:
 
     async def _read_woken(self) -> None:
         while True:
+            _unless_cancelled()
             user_id = await self._woken.get()
             self._pending.discard(user_id)  # a wake from now on queues the user again
             try:
@@ -239,12 +243,15 @@ class Hub:
                 if not read or any(REVOKED in data for _, data in read):
                     await self._end_revoked(list(self._open.get(user_id, ())))
             except RedisError as exc:  # the reconnect reads every stream again
+                _unless_cancelled()
                 logger.warning("notifications: could not read user %s's stream: %s", user_id, exc)
             except Exception:
+                _unless_cancelled()
                 logger.exception("notifications: reading user %s's stream failed", user_id)
 
     async def _beat(self) -> None:
         while True:
+            _unless_cancelled()
             await asyncio.sleep(HEARTBEAT)
             subs = [s for group in self._open.values() for s in group]
             for subscription in subs:
@@ -252,6 +259,7 @@ class Hub:
             try:
                 await self._end_revoked(subs)
             except RedisError as exc:  # the streams stay open; the next beat looks again
+                _unless_cancelled()
                 logger.warning("notifications: could not look up the streams' sessions: %s", exc)
 
     async def _end_revoked(self, subs: list[Subscription]) -> None:
@@ -263,6 +271,15 @@ class Hub:
         for subscription, exists in zip(subs, await pipe.execute(), strict=True):
             if not exists:
                 self._end(subscription)
+
+
+def _unless_cancelled() -> None:
+    """Raise CancelledError if this task is being cancelled: redis.asyncio may turn a
+    cancellation in the middle of a command into a ConnectionError, or swallow it, and the
+    loops would go on (and asyncio.run, stopping them, would wait forever)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _user_ids(data: Any) -> list[int]:
