@@ -158,18 +158,6 @@ class Hub:
             subscription.queue.get_nowait()
         subscription.queue.put_nowait(last)
 
-    async def missed_some(self, user_id: int, last_id: str) -> bool:
-        """Were entries after ``last_id`` trimmed away (older than the retention)?"""
-        try:
-            info = await get_async_client().xinfo_stream(keys.stream(user_id))
-        except RedisError as exc:
-            if "no such key" in str(exc).lower():
-                return False
-            raise
-        deleted = info.get("max-deleted-entry-id") or b"0-0"
-        text = deleted.decode() if isinstance(deleted, bytes) else str(deleted)
-        return parse_id(text) > parse_id(last_id)
-
     # --- The reader and the heartbeat: one of each per process -------------------------
 
     def _start(self) -> None:

@@ -23,7 +23,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from redis import RedisError
 
-from notifications import keys, services
+from notifications import async_reads, keys, services
 from notifications.hub import (
     BATCH,
     END,
@@ -65,7 +65,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
             body: Any = _polled(user.pk, session_key, last_id)
         else:
             notifications = hub()
-            truncated = last_id is not None and await notifications.missed_some(user.pk, last_id)
+            truncated = last_id is not None and await async_reads.missed_some(user.pk, last_id)
             subscription = await notifications.open(
                 user.pk, session_key, last_id, limit=MAX_STREAMS_PER_USER
             )
