@@ -106,10 +106,13 @@ def running_worker(env: Env) -> Iterator[Callable[..., subprocess.Popen[str]]]:
                 process.kill()
 
 
-def until(condition: Callable[[], bool], *, timeout: float = 30) -> None:
+def until(
+    condition: Callable[[], bool], *, timeout: float = 30, state: Callable[[], object] = str
+) -> None:
+    """Wait for ``condition``; past ``timeout``, fail with what ``state()`` says."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "not within the time limit"
+        assert time.monotonic() < deadline, f"not within the time limit: {state()}"
         time.sleep(0.1)
 
 
@@ -259,7 +262,18 @@ def test_a_job_whose_worker_was_killed_mid_way_runs_again(
     started.cleanup(timestamp=time.time() + 120)
     running_worker()
     until(lambda: log.read_text().count("attempt") == 2)
-    until(lambda: queue.finished_job_registry.count == 1)
+
+    def registries() -> dict[str, object]:  # what the failure says, if it comes to that
+        return {
+            "log": log.read_text(),
+            "jobs": {job.id: job.get_status() for job in queue.get_jobs()},
+            "started": started.get_job_ids(),
+            "failed": queue.failed_job_registry.get_job_ids(),
+            "finished": queue.finished_job_registry.get_job_ids(),
+            "scheduled": queue.scheduled_job_registry.get_job_ids(),
+        }
+
+    until(lambda: queue.finished_job_registry.count == 1, state=registries)
 
 
 def test_no_rq_worker_outlives_its_manage_py_worker(
