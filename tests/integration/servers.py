@@ -34,6 +34,16 @@ def migrate(env: Mapping[str, str]) -> None:
     )  # fmt: skip
 
 
+def shell(env: Mapping[str, str], code: str) -> str:
+    """Run ``code`` in ``manage.py shell`` in a fresh process with ``env``; its output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=BASE_DIR, env=dict(env), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 @contextmanager
 def gunicorns(
     env: Mapping[str, str],

@@ -26,7 +26,7 @@ from project.events import keys as event_keys
 from project.events.envelope import Event
 from project.redis.local import BASE_DIR
 from scripts.topology import sentinel_failover
-from tests.integration.servers import migrate
+from tests.integration.servers import migrate, shell
 from tests.own_redis import SnapshotRedis
 
 pytestmark = pytest.mark.redis
@@ -49,15 +49,6 @@ def env(tmp_path: Path) -> Env:
     }
     migrate(environ)
     return environ
-
-
-def shell(env: Env, code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def burst(env: Env) -> None:

@@ -4,14 +4,11 @@ another process, for the stream and page tests."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from project.redis.local import BASE_DIR
-from tests.integration.servers import Browser, migrate, uvicorn
+from tests.integration.servers import Browser, migrate, shell, uvicorn
 
 PASSWORD = "a-Long-pass-123"
 
@@ -29,15 +26,6 @@ def server(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Ite
     log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
     with uvicorn(env, log=log) as (base, _):
         yield base
-
-
-def shell(env: dict[str, str], code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def award(env: dict[str, str], username: str, *deltas: int) -> None:

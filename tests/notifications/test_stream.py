@@ -19,8 +19,8 @@ from redis.cluster import RedisCluster
 
 from notifications import scripts
 from project.redis.local import LocalRedis
-from tests.integration.servers import Browser, uvicorn
-from tests.notifications.conftest import PASSWORD, award, shell, signed_in
+from tests.integration.servers import Browser, shell, uvicorn
+from tests.notifications.conftest import PASSWORD, award, signed_in
 
 pytestmark = pytest.mark.redis
 
