@@ -18,22 +18,23 @@ from users.models import CachedUser
 
 class CachedModelBackend(ModelBackend):
     def get_user(self, user_id: Any) -> CachedUser | None:
-        try:
-            pk = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        return self._user(cached_users.get(pk, "auth").value)
+        pk = _pk(user_id)
+        return None if pk is None else self._user(cached_users.get(pk, "auth").value)
 
     async def aget_user(self, user_id: Any) -> CachedUser | None:
         """``get_user`` for ``request.auser()``: a hit read natively async."""
-        try:
-            pk = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        return self._user((await cached_users.aget(pk, "auth")).value)
+        pk = _pk(user_id)
+        return None if pk is None else self._user((await cached_users.aget(pk, "auth")).value)
 
     def _user(self, record: dict[str, Any] | None) -> CachedUser | None:
         if record is None:
             return None
         user = CachedUser.from_record(record)
         return user if self.user_can_authenticate(user) else None
+
+
+def _pk(user_id: Any) -> int | None:
+    try:
+        return int(user_id)
+    except (TypeError, ValueError):
+        return None
