@@ -120,16 +120,32 @@ def sentinel_start() -> str:
     server, _ = binaries()
     subprocess.run([server, str(conf), "--sentinel"], check=True)
     wait_for(SENTINEL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # the replica is in sync and the sentinel sees it
-        info = redis.Redis(port=REPLICA).info("replication")
-        replicas = redis.Redis(port=SENTINEL).sentinel_slaves(SERVICE)
-        if info.get("master_link_status") == "up" and replicas:
-            break
-        time.sleep(0.1)
-    else:
-        sys.exit("the replica or the sentinel did not come up")
+    sentinel_settled(timeout=20)
     return f"redis+sentinel://127.0.0.1:{SENTINEL}/{SERVICE}/0"
+
+
+def sentinel_settled(timeout: float = 30) -> None:
+    """Wait until the node the sentinel does not name primary is its replica, in sync.
+
+    After a failover the old primary takes writes until the sentinel turns it into a replica,
+    then drops them in its full resync: whatever runs next must wait for that.
+    """
+    sentinel = redis.Redis(port=SENTINEL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        primary = primary_address(sentinel)
+        if primary:
+            other = REPLICA if primary[1] == PRIMARY else PRIMARY
+            info = redis.Redis(port=other).info("replication")
+            if (
+                info.get("role") == "slave"
+                and int(info.get("master_port", 0)) == primary[1]
+                and info.get("master_link_status") == "up"
+                and sentinel.sentinel_slaves(SERVICE)
+            ):
+                return
+        time.sleep(0.1)
+    sys.exit("the replica or the sentinel did not settle within the timeout")
 
 
 def sentinel_stop() -> None:

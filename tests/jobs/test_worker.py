@@ -25,7 +25,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from project.events import keys as event_keys
 from project.events.envelope import Event
 from project.redis.local import BASE_DIR
-from scripts.topology import sentinel_failover
+from scripts.topology import sentinel_failover, sentinel_settled
 from tests.integration.servers import migrate, shell
 from tests.own_redis import SnapshotRedis
 
@@ -224,11 +224,14 @@ def test_the_worker_rides_through_a_sentinel_failover(
     worker = running_worker()
     shell(env, f"from users.models import User\n{create_user('before')}")
     until(lambda: subjects(env) == ["Welcome, before!"])
-    sentinel_failover()
-    shell(env, f"from users.models import User\n{create_user('after')}")
-    # Handed off at its commit, or by the relay once the new primary answers.
-    until(lambda: subjects(env) == ["Welcome, after!", "Welcome, before!"], timeout=60)
-    assert worker.poll() is None
+    try:
+        sentinel_failover()
+        shell(env, f"from users.models import User\n{create_user('after')}")
+        # Handed off at its commit, or by the relay once the new primary answers.
+        until(lambda: subjects(env) == ["Welcome, after!", "Welcome, before!"], timeout=60)
+        assert worker.poll() is None
+    finally:
+        sentinel_settled()  # the tests after this one write to the new primary only
 
 
 def test_a_job_whose_worker_was_killed_mid_way_runs_again(
