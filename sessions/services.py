@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import redis.asyncio
 from redis import Redis
 from redis.client import Pipeline
 
@@ -69,11 +70,26 @@ def keep_indexed(
     index living at least ``ttl`` more seconds: called wherever a signed-in session's TTL
     is set, so the index outlives its longest session through ``set_expiry``,
     ``SESSION_SAVE_EVERY_REQUEST`` and eviction. On a pipeline, queued."""
-    entry = json.dumps({"key": session_key, "ip": ip, "user_agent": user_agent})
     return scripts.keep_indexed(
-        client, keys.index(user_id), field=keys.public_id(session_key), entry=entry,
-        ttl=max(ttl, 1), replace=replace,
+        client, keys.index(user_id), field=keys.public_id(session_key),
+        entry=_entry(session_key, ip, user_agent), ttl=max(ttl, 1), replace=replace,
     )  # fmt: skip
+
+
+async def akeep_indexed(
+    client: redis.asyncio.Redis, *, user_id: str, session_key: str, ip: str, user_agent: str,
+    ttl: int,
+) -> None:  # fmt: skip
+    """``keep_indexed`` on redis.asyncio (never replacing: a save of a session its owner
+    keeps)."""
+    await scripts.akeep_indexed(
+        client, keys.index(user_id), field=keys.public_id(session_key),
+        entry=_entry(session_key, ip, user_agent), ttl=max(ttl, 1), replace=False,
+    )  # fmt: skip
+
+
+def _entry(session_key: str, ip: str, user_agent: str) -> str:
+    return json.dumps({"key": session_key, "ip": ip, "user_agent": user_agent})
 
 
 def unindex(*, user_id: str, session_key: str, client: Redis | None = None) -> None:

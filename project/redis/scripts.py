@@ -3,7 +3,8 @@
 Each app's ``scripts.py`` loads its files with :func:`load` and gives each one a typed
 wrapper; nothing else calls a script. A script runs by ``EVALSHA``; redis-py loads it again
 and retries once on ``NOSCRIPT`` (a restarted or failed-over server), and queues it when the
-client is a pipeline (the reply then comes with the pipeline's).
+client is a pipeline (the reply then comes with the pipeline's). ``acall`` does the same on a
+redis.asyncio client.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio
 from redis import Redis
 from redis.client import Pipeline
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 Arg = str | int | float | bytes
 
@@ -33,6 +36,16 @@ class LuaScript:
         self, client: Redis | Pipeline, *, keys: Sequence[str], args: Sequence[Arg]
     ) -> Any:
         return self._script(keys=list(keys), args=list(args), client=client)
+
+    async def acall(
+        self, client: redis.asyncio.Redis, *, keys: Sequence[str], args: Sequence[Arg]
+    ) -> Any:
+        """The same on redis.asyncio: ``EVALSHA``, and on ``NOSCRIPT`` a load and one retry."""
+        try:
+            return await client.evalsha(self._script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await client.script_load(self._script.script)
+            return await client.evalsha(self._script.sha, len(keys), *keys, *args)
 
     def __repr__(self) -> str:
         return f"LuaScript({self.path.name})"

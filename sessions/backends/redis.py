@@ -16,9 +16,11 @@ break (docs/sessions.md):
 - a Redis error raises :class:`SessionUnavailableError`, which the middleware turns into a
   503 with the cookie untouched: a blip never logs anyone out (django-redis-sessions#60).
 
-``aload`` and ``aexists`` run on redis.asyncio (what an async view's ``request.auser()``
-needs); the other async methods come from ``SessionBase`` (each runs its sync twin in a
-thread).
+``aload``, ``aexists`` and ``asave`` run on redis.asyncio (what an async view's
+``request.auser()`` and a session it changes need); ``asave`` of a new session or of one
+changing hands (``alogin``, ``acycle_key``) and the other async methods come from
+``SessionBase``, which runs the sync twin in a thread: they also prune and revoke across the
+owner's session list, a few round trips that happen once per sign-in.
 Authenticated sessions are listed in a per-user index (``sessions.services``).
 """
 
@@ -99,7 +101,7 @@ class SessionStore(SessionBase):
             raise _unavailable("load", exc) from exc
         data = self._accept(cast("list[bytes | None]", fields))
         if data and self._touch_due():
-            await sync_to_async(self._touch_if_due)(key, data)
+            await self._atouch(key, data)
         return data
 
     def _accept(self, fields: list[bytes | None]) -> dict[str, Any]:
@@ -182,6 +184,36 @@ class SessionStore(SessionBase):
         self._loaded = copy.deepcopy(data)
         return None
 
+    async def asave(self, must_create: bool = False) -> None:
+        """``save`` on redis.asyncio for a session that exists and keeps its owner: what a
+        request does to it (a change, or a TTL refresh with ``SESSION_SAVE_EVERY_REQUEST``).
+        A new session or a new owner goes to ``save`` in a thread (see the module's doc)."""
+        if self.session_key is None or must_create:
+            return await sync_to_async(self.save)(must_create)
+        data = await self._aget_session()  # type: ignore[attr-defined]  # as save()'s
+        user_id = str(data.get(USER_ID_KEY, ""))
+        if user_id != self._owner:
+            return await sync_to_async(self.save)()
+        age = self.get_expiry_age()  # the data is loaded: no I/O
+        if age <= 0:
+            return await self.adelete()
+        key = keys.session(self.session_key)
+        client = get_async_client()
+        try:
+            if data == self._loaded:  # unchanged: only the TTLs (two round trips, not one)
+                saved = bool(await client.expire(key, age))
+            else:
+                encoded = self.encode(data)
+                saved = await scripts.aupdate(client, key, data=encoded, ttl=age, user_id=user_id)
+            if saved and user_id:
+                await self._akeep_indexed(client, user_id, age)
+        except RedisError as exc:
+            raise _unavailable("update", exc) from exc
+        if not saved:
+            raise UpdateError  # gone (logged out elsewhere): stay gone
+        self._loaded = copy.deepcopy(data)
+        return None
+
     def delete(self, session_key: str | None = None) -> None:
         if session_key is None:
             if self.session_key is None:
@@ -224,6 +256,25 @@ class SessionStore(SessionBase):
                     age = self.get_expiry_age(expiry=data.get("_session_expiry"))
                     self._keep_indexed(client, self._owner, age)
             self._last_seen = now
+
+    async def _atouch(self, key: str, data: dict[str, Any]) -> None:
+        """``_touch_if_due`` on redis.asyncio."""
+        now = _now_ms()
+        client = get_async_client()
+        try:
+            if await scripts.atouch(client, key, now_ms=now):
+                age = self.get_expiry_age(expiry=data.get("_session_expiry"))
+                await self._akeep_indexed(client, self._owner, age)
+        except RedisError as exc:
+            raise _unavailable("touch", exc) from exc
+        self._last_seen = now
+
+    async def _akeep_indexed(self, client: Any, user_id: str, age: int) -> None:
+        assert self.session_key is not None
+        await services.akeep_indexed(
+            client, user_id=user_id, session_key=self.session_key, ip=self.client_ip,
+            user_agent=self.user_agent, ttl=age,
+        )  # fmt: skip
 
     def _keep_indexed(self, client: Any, user_id: str, age: int) -> None:
         assert self.session_key is not None

@@ -11,11 +11,13 @@ from typing import Any, NoReturn
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.base import UpdateError
 from django.test import override_settings
 
 from caching.services import CacheService
 from project.redis import aclient, config
 from project.redis.epoch import losses
+from sessions import keys as sessions_keys
 from sessions.backends.redis import SessionStore, SessionUnavailableError
 from tests.clients import BrowserClient
 from tests.own_redis import SnapshotRedis
@@ -42,6 +44,71 @@ def test_aload_reads_the_session_on_redis_asyncio(
     assert asyncio.run(store.aget(SESSION_KEY)) == str(user.pk)
     assert asyncio.run(store.aexists(key)) is True
     assert asyncio.run(SessionStore("nosuchkey").aload()) == {}
+
+
+def test_asave_writes_a_change_on_redis_asyncio(
+    make_user: Callable[..., User], api: BrowserClient, monkeypatch: pytest.MonkeyPatch,
+    redis_client: Any,
+) -> None:  # fmt: skip
+    make_user(username="saver")
+    api.sign_in("saver")
+    key = api.cookies["sessionid"].value
+    for name in ("load", "save", "_touch_if_due"):
+        monkeypatch.setattr(SessionStore, name, refuse)
+
+    async def change_and_save(value: str, *, expiry: int | None = None) -> None:
+        store = SessionStore(key)
+        await store.aset("colour", value)
+        if expiry is not None:
+            await store.aset_expiry(expiry)
+        await store.asave()
+
+    redis_client.script_flush()  # as after a restart: NOSCRIPT, loaded, run again
+    asyncio.run(change_and_save("green"))
+    asyncio.run(change_and_save("green", expiry=90))  # an unchanged save refreshes the TTL
+    assert 80 < redis_client.ttl(sessions_keys.session(key)) <= 90
+    monkeypatch.undo()
+    assert SessionStore(key).load()["colour"] == "green"
+    # The owner's session list lives as long as its longest session.
+    index_ttl = redis_client.ttl(sessions_keys.index(str(User.objects.get(username="saver").pk)))
+    assert index_ttl > 80
+
+
+def test_asave_of_a_session_logged_out_meanwhile_does_not_bring_it_back(
+    make_user: Callable[..., User], api: BrowserClient
+) -> None:
+    make_user(username="gone")
+    api.sign_in("gone")
+    key = api.cookies["sessionid"].value
+    store = SessionStore(key)
+    assert asyncio.run(store.aget(SESSION_KEY))  # loaded
+    SessionStore(key).delete()  # a logout elsewhere, after this request loaded it
+    asyncio.run(store.aset("colour", "red"))
+    with pytest.raises(UpdateError):
+        asyncio.run(store.asave())
+    assert not SessionStore(key).exists(key)
+
+
+def test_last_seen_is_written_on_redis_asyncio(
+    make_user: Callable[..., User], api: BrowserClient, monkeypatch: pytest.MonkeyPatch,
+    redis_client: Any, settings: Any,
+) -> None:  # fmt: skip
+    make_user(username="seen")
+    api.sign_in("seen")
+    key = api.cookies["sessionid"].value
+    before = int(redis_client.hget(sessions_keys.session(key), "s"))
+    settings.SESSION_LAST_SEEN_INTERVAL = 0
+    monkeypatch.setattr(SessionStore, "_touch_if_due", refuse)
+    assert asyncio.run(SessionStore(key).aload())
+    assert int(redis_client.hget(sessions_keys.session(key), "s")) > before
+
+
+def test_a_new_session_is_created_by_asave(api: BrowserClient) -> None:
+    store = SessionStore()
+    asyncio.run(store.aset("colour", "blue"))
+    asyncio.run(store.asave())  # no key yet: create(), in a thread
+    assert store.session_key is not None
+    assert SessionStore(store.session_key).load() == {"colour": "blue"}
 
 
 def test_a_cached_user_is_served_without_the_sync_read(
