@@ -28,6 +28,8 @@ from users.models import User
 
 T = TypeVar("T")
 
+pytest_plugins = ["tests.chromium"]  # the browser fixture
+
 
 @pytest.fixture(autouse=True)
 def redis_client() -> Redis:

@@ -3,44 +3,22 @@ watch it go live, award points from another process and see them appear."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.notifications.conftest import PASSWORD, award, signed_in
 
 pytestmark = pytest.mark.redis
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not (CHROMIUM and DRIVER):
-        pytest.skip("needs Debian's chromium and chromium-driver (make browser installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    driver.set_page_load_timeout(20)
-    yield driver
-    driver.quit()
-
 
 def test_a_person_signs_in_and_sees_points_arrive(
-    browser: object, server: str, env: dict[str, str]
+    browser: WebDriver, server: str, env: dict[str, str]
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support import expected_conditions as seen
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver: WebDriver = browser  # type: ignore[assignment]
+    driver = browser
     signed_in(server, env, "frank")  # creates frank (and signs in another session)
     driver.get(server + "/notifications/")
     driver.find_element(By.NAME, "username").send_keys("frank")
