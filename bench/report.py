@@ -479,6 +479,7 @@ def _notifications(r: dict) -> list[str]:
         f"the first delivery {restart['first_delivery_after_restart_ms']} ms after Redis "
         f"answered again, all of them at {restart['all_delivered_after_restart_ms']} ms.",
         *_notifications_wsgi(n),
+        *_notifications_channels(n),
     ]
 
 
@@ -493,6 +494,77 @@ def _notifications_wsgi(n: dict) -> list[str]:
         f" to {w['server_redis_connections']} ({w['connections_per_stream']} per stream); one "
         f"notification to each: p50 {w['burst']['p50_ms']:.2f} ms, p99 "
         f"{w['burst']['p99_ms']:.2f} ms.",
+    ]
+
+
+def _notifications_channels(n: dict) -> list[str]:
+    """The channels_redis anchor beside the SSE figures of the same run."""
+    if "channels" not in n:  # results from before the anchor, or run with --no-channels
+        return []
+    c = n["channels"]
+    if "skipped" in c:
+        return ["", f"Anchor, channels_redis over WebSockets: skipped ({c['skipped']})."]
+    sse_rows, rows = n["memory"]["rows"], c["memory"]["rows"]
+    sse_at = {x["streams"]: x for x in sse_rows}
+    at = {x["clients"]: x for x in rows}
+    counts = [k for k in at if k and k in sse_at]
+    top = counts[-1] if counts else rows[-1]["clients"]
+    single, burst, missed, mass = c["single"], c["burst"], c["missed"], c["mass_close"]
+    restart = n["restart"]
+    each_after = restart["appended_after"] // max(1, restart["users"])
+
+    def ms(x: dict) -> str:
+        return f"{x['p50_ms']:.2f} / {x['p99_ms']:.2f}"
+
+    table = [
+        *(
+            (
+                f"KiB per idle client at {k:,} (from 0 / per added)",
+                f"{sse_at[k]['kib_per_stream']} / {sse_at[k]['kib_per_stream_added']}",
+                f"{at[k]['kib_per_client']} / {at[k]['kib_per_client_added']}",
+            )
+            for k in counts
+        ),
+        (
+            f"server's Redis connections at {top:,}",
+            sse_at.get(top, sse_rows[-1])["server_redis_connections"],
+            at[top]["server_redis_connections"],
+        ),
+        ("1 subscriber, p50 / p99 ms", ms(n["single"]), ms(single)),
+        (
+            f"burst of {burst['subscribers']:,}, one each: p50 / p99 ms",
+            ms(n["burst"]),
+            ms(burst),
+        ),
+        ("burst: delivered per s", f"{n['burst']['per_second']:,}", f"{burst['per_second']:,}"),
+        (
+            "burst: not delivered",
+            "0",
+            f"{sum(burst.get('not_delivered_per_burst', []))} of "
+            f"{burst['subscribers'] * burst['bursts']:,} (the layer's capacity: "
+            f"{sum(burst.get('over_capacity_per_burst', []))} dropped)",
+        ),
+        (
+            "missed while disconnected, received on reconnecting",
+            f"{restart['reconnected']} streams closed, {each_after} appended to each user "
+            f"meanwhile (and a Redis restart), reopened with `Last-Event-ID`: {restart['lost']} "
+            f"lost of {restart['expected_deliveries']:,} deliveries",
+            f"{missed['received_after_reconnect']} of {missed['sent_while_disconnected']}",
+        ),
+    ]
+    return [
+        "",
+        "Anchor, channels_redis over WebSockets (`uvicorn bench.channels_app:application "
+        "--workers 1`, `RedisChannelLayer` on the same Redis, a group `user.<id>` per user, "
+        "`group_send` from the bench process; the consumer has no authentication and nothing "
+        f"to replay; negotiated: {', '.join(f'`{e}`' for e in c['extensions']) or 'none'}):",
+        *_table(("same run", "SSE (`/api/notifications/stream/`)", "channels_redis"), table),
+        "",
+        f"{mass['clients']:,} WebSocket clients gone at once: {mass['group_members_left']} of "
+        f"{mass['group_members_before']} left in their groups, "
+        f"{mass['server_errors'].get('max_connections_errors', '?')} `group_discard`s "
+        "refused by redis-py's async pool (100 connections by default); the server's Redis "
+        f"connections then {mass['server_redis_connections_after']}.",
     ]
 
 
