@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1:8000
 
 TOPOLOGY := $(PY) scripts/topology.py
 
-.PHONY: run worker test browser test-faults test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
+.PHONY: run worker listen shell test browser test-faults test-cluster test-sentinel bench stop lint format superuser install clean bench-cache
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ run: $(STAMP)
 
 worker: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py worker
+
+# The event listener (pub/sub; `manage.py listen_events --stream --topic users` reads the
+# stream) and a Django shell, on the same Redis and database as `make run`.
+listen: $(STAMP)
+	DJANGO_DEBUG=1 $(PY) manage.py listen_events
+
+shell: $(STAMP)
+	DJANGO_DEBUG=1 $(PY) manage.py shell
 
 test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -26,6 +26,8 @@ def flush_counters() -> dict[str, int]:
         result = counters.flush(lock_timeout=0)
     except LockNotAcquiredError:  # a flush is running: it applies what this one would
         return {"users": 0, "increments": 0}
+    if result.increments:
+        logger.info("counters: flushed %d increments for %d users", result.increments, result.users)
     return {"users": result.users, "increments": result.increments}
 
 

@@ -174,12 +174,18 @@ class LocalRedis:
             time.sleep(0.02)
 
 
+# Whether default_url() says which server it uses. manage.py keeps it for the commands a
+# person starts to run the app (runserver, worker, ...) and turns it off for the others;
+# gunicorn and uvicorn keep it.
+announce = True
+
+
 def default_url() -> str:
     """Ensure the local server runs and return its URL, announcing it once per process."""
     server = LocalRedis.from_environ()
     started = server.ensure_running()
     # Django's autoreloader runs the app in a child (RUN_MAIN=true); the parent already spoke.
-    if os.environ.get("RUN_MAIN") != "true":
+    if announce and os.environ.get("RUN_MAIN") != "true":
         state = "started" if started else "running"
         sys.stderr.write(
             f"Redis: project redis-server {state} at {server.url} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,14 +10,29 @@ from redis import RedisError
 
 from project.locks.lock import FencedOutError, LockNotAcquiredError
 from users import counters
+from users.management.commands import _progress
+
+# The flush applies everything it claimed in one transaction: it can say which step it is
+# at (its hooks run just before and just after the commit), not how far into the UPDATE.
+STEPS = (
+    "flush_counters: claiming and applying the counts",
+    "flush_counters: committing",
+    "flush_counters: dropping the claim",
+)
 
 
 class Command(BaseCommand):
-    help = "Flush profile views and login counts from Redis to the database (exactly once)."
+    help = (
+        "Flush profile views and login counts from Redis to the database (exactly once); "
+        "prints one line with the counts."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        verbosity = options["verbosity"]
+        began = time.monotonic()
         try:
-            result = counters.flush()
+            with _progress.steps(self, verbosity=verbosity, names=STEPS) as next_step:
+                result = counters.flush(before_commit=next_step, after_commit=next_step)
         except (LockNotAcquiredError, FencedOutError) as exc:
             raise CommandError(str(exc)) from exc
         except RedisError as exc:
@@ -24,6 +40,16 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Redis unavailable ({exc}): no count was lost; run it again once Redis answers"
             ) from exc
+        if verbosity == 0:
+            return
+        took = f"in {time.monotonic() - began:.1f} s"
         if result.reapplied:
-            self.stdout.write("dropped a claim an earlier flush had applied")
-        self.stdout.write(f"flushed {result.increments} increments for {result.users} users")
+            self.stdout.write(
+                f"flush_counters: dropped a claim an earlier flush had applied, applying "
+                f"nothing twice, {took}"
+            )
+        else:
+            self.stdout.write(
+                f"flush_counters: flushed {result.increments} increments for {result.users} "
+                f"users {took}"
+            )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         topics = options["topic"] or settings.EVENTS_TOPICS
+        began = time.monotonic()
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -40,8 +43,25 @@ class Command(BaseCommand):
                 topics[0], group=options["group"], consumer=options["consumer"]
             )
             self.run_until_stopped(consumer, stop)
+            self.summarize(consumer.counters, began, options["verbosity"])
         else:
-            Listener(topics, stop=stop).run()
+            listener = Listener(topics, stop=stop)
+            listener.run()
+            self.summarize(listener.counters, began, options["verbosity"])
+
+    def summarize(self, counters: Counter[str], began: float, verbosity: int) -> None:
+        """One line on stopping: what was handled, in how long, and what went wrong."""
+        if verbosity == 0:
+            return
+        others = ", ".join(
+            f"{n} {name.replace('_', ' ')}"
+            for name, n in sorted(counters.items())
+            if name != "events"
+        )
+        self.stdout.write(
+            f"listen_events: {counters['events']} events in {time.monotonic() - began:.1f} s"
+            + (f" ({others})" if others else "")
+        )
 
     def run_until_stopped(self, consumer: StreamConsumer, stop: threading.Event) -> None:
         """Consume in a thread; on SIGTERM/Ctrl-C finish the delivery in hand and return,
