@@ -9,14 +9,16 @@
   clients gets at most ``login_account`` failures per window (default 10 per 15 min).
 
 Both fail closed: with Redis down, an unthrottled sign-in would be a password oracle.
-The API's ``LoginView`` uses them as DRF throttles, the admin's login form through
-:class:`AdminSignInMiddleware`.
+The API's ``LoginView`` uses them as DRF throttles; a sign-in form that is a Django view
+(the browsable API's) through :func:`protect`, the admin's through
+:class:`AdminSignInMiddleware`: the same checks (:func:`guard`) either way.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -104,10 +106,52 @@ class LoginAccountThrottle(SlidingWindowThrottle):
 THROTTLES = (LoginIPThrottle, LoginAccountThrottle)
 
 
+def guard(
+    request: HttpRequest, respond: Callable[[HttpRequest], HttpResponseBase]
+) -> HttpResponseBase:
+    """A sign-in form's POST goes through both throttles before ``respond`` checks the
+    password (429 or 503, plain text with ``Retry-After``); a success (a redirect, signed
+    in) is forgiven and makes the client known."""
+    if request.method != "POST":
+        return respond(request)
+    for throttle in (LoginIPThrottle(), LoginAccountThrottle()):
+        try:
+            admitted = throttle.allow_request(request, None)  # type: ignore[arg-type]
+        except ThrottleUnavailable as exc:
+            return HttpResponse(
+                str(exc.detail), status=503, content_type="text/plain",
+                headers={"Retry-After": str(ThrottleUnavailable.retry_after)},
+            )  # fmt: skip
+        if not admitted:
+            wait = max(1, math.ceil(throttle.wait() or 1))
+            return HttpResponse(
+                f"Too many sign-in attempts. Retry in {wait} s.", status=429,
+                content_type="text/plain", headers={"Retry-After": str(wait)},
+            )  # fmt: skip
+    response = respond(request)
+    username = username_tried(request)
+    if response.status_code == 302 and request.user.is_authenticated and username:
+        forgive(request)
+        remember(request, response, username)
+    return response
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def protect(view: View) -> View:
+    """The sign-in protection for a Django view that signs in from a form."""
+
+    @functools.wraps(view)
+    def protected(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return guard(request, lambda request: view(request, *args, **kwargs))
+
+    return protected
+
+
 class AdminSignInMiddleware:
     """The same protection for the admin's login form (``/admin/login/``), which is no
-    DRF view: its POSTs go through both throttles first; a success is forgiven and
-    makes the client known."""
+    view of ours to decorate."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
@@ -115,23 +159,4 @@ class AdminSignInMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.method != "POST" or request.path != reverse("admin:login"):
             return self.get_response(request)
-        for throttle in (LoginIPThrottle(), LoginAccountThrottle()):
-            try:
-                admitted = throttle.allow_request(request, None)  # type: ignore[arg-type]
-            except ThrottleUnavailable as exc:
-                return HttpResponse(
-                    str(exc.detail), status=503, content_type="text/plain",
-                    headers={"Retry-After": str(ThrottleUnavailable.retry_after)},
-                )  # fmt: skip
-            if not admitted:
-                wait = max(1, math.ceil(throttle.wait() or 1))
-                return HttpResponse(
-                    f"Too many sign-in attempts. Retry in {wait} s.", status=429,
-                    content_type="text/plain", headers={"Retry-After": str(wait)},
-                )  # fmt: skip
-        response = self.get_response(request)
-        username = username_tried(request)
-        if response.status_code == 302 and request.user.is_authenticated and username:
-            forgive(request)
-            remember(request, response, username)
-        return response
+        return guard(request, self.get_response)

@@ -3,14 +3,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.http import HttpResponseBase
 from django.middleware.csrf import get_token
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,6 +53,16 @@ class LoginView(APIView):
     # Scopes "login" (per client address) and "login_account" (failures per account from
     # clients new to it): ratelimit/signin.py.
     throttle_classes = list(signin.THROTTLES)
+
+    def http_method_not_allowed(  # type: ignore[override]
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        """A person who opens this in the browsable API (the API root's ``login`` link)
+        lands on the sign-in form; API clients get the 405."""
+        if request.method == "GET" and isinstance(request.accepted_renderer, BrowsableAPIRenderer):
+            query = urlencode({"next": reverse("api-root")})
+            return redirect(f"{reverse('rest_framework:login')}?{query}")
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     # DRF checks CSRF only for authenticated sessions; a login form needs it too (login CSRF).
     @extend_schema(request=LoginSerializer, responses=UserSerializer)

@@ -3,7 +3,9 @@ points and rank."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from typing import Any, cast
 
 from django.contrib.auth import logout
@@ -13,8 +15,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import ReturnDict
 
 from ratelimit.throttles import RegisterThrottle
 from users import leaderboard, selectors
@@ -66,13 +70,24 @@ class UserViewSet(viewsets.ModelViewSet):
         """Cache-aside read; ``X-Cache`` says HIT, MISS or BYPASS (Redis unavailable).
         Counts a profile view; the counts shown include those not yet flushed."""
         user: CachedRecord = self.get_object()
-        return Response(selectors.profile(user, viewer=request), headers={"X-Cache": user.status})
+        shown = selectors.profile(user, viewer=request)
+        as_shown = partial(User, **shown)  # a model never saved: no SQL
+        return Response(self._form_data(shown, as_shown), headers={"X-Cache": user.status})
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = self.get_object()
         body = self.get_serializer(user, data=request.data, partial=kwargs.get("partial", False))
         body.is_valid(raise_exception=True)
-        return Response(selectors.account(body.save(), viewer=request))
+        saved = body.save()
+        return Response(self._form_data(selectors.account(saved, viewer=request), lambda: saved))
+
+    def _form_data(self, shown: dict[str, Any], instance: Callable[[], User]) -> dict[str, Any]:
+        """In the browsable API, ``shown`` carries a serializer of ``instance()``, the user
+        it shows: DRF prefills the edit forms from ``data.serializer.instance`` and offers
+        them only if the object permission passes. API clients get ``shown`` as it is."""
+        if not isinstance(self.request.accepted_renderer, BrowsableAPIRenderer):
+            return shown
+        return ReturnDict(shown, serializer=self.get_serializer(instance()))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A cached page of users, dropped whenever any user changes (tag ``users``)."""
