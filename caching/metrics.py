@@ -1,4 +1,5 @@
-"""Cache counters: counted in process, folded into one Redis hash now and then.
+"""Cache counters: counted in process, folded into one Redis hash now and then (and
+counted for ``/metrics`` as they happen, in ``project.metrics``).
 
 Counting costs nothing on the hot path; every ``FLUSH_INTERVAL`` seconds a process adds
 its counts to the shared hash (``GET /api/cache/stats/`` shows the sum) and logs them.
@@ -16,6 +17,7 @@ from redis import Redis, RedisError
 from redis.client import Pipeline
 
 from caching import keys
+from project.metrics import CACHE
 
 logger = logging.getLogger("caching")
 
@@ -59,6 +61,7 @@ class Metrics:
             return
         with self._lock:
             self._counts[event] += count
+        CACHE.labels(event).inc(count)  # /metrics: current, not flushed
         for observe in self.observers:
             for _ in range(count):
                 observe(event)

@@ -64,3 +64,19 @@ def env_mailer(*, debug: bool) -> dict[str, Any]:
         or f"django.core.mail.backends.{backend}.EmailBackend",
         "OPTIONS": {"file_path": path} if path else {},
     }
+
+
+def env_logging(loggers: str) -> dict[str, Any]:
+    """``LOGGING``: one plain line per record on stderr; WARNING and up from libraries, and
+    from the project's ``loggers`` (names separated by spaces) at LOG_LEVEL (INFO unless
+    set)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["console"], "level": "WARNING"},
+        "loggers": {
+            name: {"level": os.environ.get("LOG_LEVEL", "INFO")} for name in loggers.split()
+        },
+    }

@@ -18,7 +18,7 @@ import dj_database_url
 import django
 from django.core.exceptions import ImproperlyConfigured
 
-from project.env import env_bool, env_float, env_int, env_list, env_mailer, env_mapping
+from project.env import env_bool, env_float, env_int, env_list, env_logging, env_mailer, env_mapping
 from project.redis import config as redis_config
 from project.redis import local as local_redis
 
@@ -33,8 +33,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
-            "(`make run` sets DJANGO_DEBUG=1 for development)"
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off: set it to a long random "
+            "string, or set DJANGO_DEBUG=1 for development (as `make run` does)"
         )
     SECRET_KEY = "django-insecure-dev-key-do-not-use-in-production"
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -71,9 +71,12 @@ INSTALLED_APPS = [
     "jobs",
     "notifications",
     "users",
+    "observability",  # /admin/redis/, /metrics
 ]
 
 MIDDLEWARE = [
+    "project.web.observed.MetricsMiddleware",  # outermost: counts every response, 500s too
+    "project.web.errors.api_json_errors",  # errors under /api/ as JSON, in DEBUG too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sessions.middleware.SessionMiddleware",
@@ -112,11 +115,13 @@ _DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASE_URL = os.environ.get("DATABASE_URL") or _DEFAULT_DATABASE_URL
 if DATABASE_URL == _DEFAULT_DATABASE_URL:
     VAR_DIR.mkdir(exist_ok=True)
-DATABASES = {
-    # Persistent connections with health checks: a new PostgreSQL connection per request
-    # costs more than the whole cached read (docs/architecture.md, Hot path).
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True),
-}
+# Persistent connections with health checks: a new PostgreSQL connection per request
+# costs more than the whole cached read (docs/architecture.md, Hot path).
+try:
+    _database = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+except ValueError as exc:  # the URL may hold a password: the message names the scheme only
+    raise ImproperlyConfigured(f"DATABASE_URL is not usable: {exc}") from None
+DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis ----------------------------------------------------------------------------
@@ -137,6 +142,11 @@ SERVER_TIMING = env_bool("SERVER_TIMING", DEBUG)
 if SERVER_TIMING:
     MIDDLEWARE.insert(0, "project.redis.timing.ServerTimingMiddleware")
 
+# GET /metrics: staff, or "Authorization: Bearer $METRICS_TOKEN" (docs/observability.md).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # libraries make metrics there on import
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 # Off: every cached read goes to the database (X-Cache: BYPASS); writes still keep the
 # cache right. For measuring what the cache buys, not for production.
 CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
@@ -148,7 +158,6 @@ CACHES: dict[str, dict[str, Any]] = {
         key_prefix=REDIS_KEY_PREFIX,
         socket_timeout=REDIS_SOCKET_TIMEOUT,
         connect_timeout=REDIS_CONNECT_TIMEOUT,
-        timed=SERVER_TIMING,
     ),
 }
 
@@ -266,6 +275,8 @@ REST_FRAMEWORK = {
     # The same dict: DRF's own throttles, if a view uses one, see the same rates.
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "EXCEPTION_HANDLER": "project.web.errors.api_exception_handler",
+    # Docstrings as the browsable API shows them: ``literals`` as code, paragraphs rewrapped.
+    "VIEW_DESCRIPTION_FUNCTION": "project.web.views.view_description",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -284,14 +295,5 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging --------------------------------------------------------------------------
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        name: {"level": os.environ.get("LOG_LEVEL", "INFO")}
-        for name in ("project", "users", "caching", "ratelimit", "sessions", "jobs")
-    },
-}
+# Plain lines on stderr: the project's loggers at LOG_LEVEL (INFO), the libraries' WARNING.
+LOGGING = env_logging("project users caching ratelimit sessions jobs notifications observability")

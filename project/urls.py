@@ -6,13 +6,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from notifications.urls import pages as notifications_pages
 from project.web.views import ApiRootView, HealthView
+from users.auth_urls import sign_in_pages
 
 urlpatterns = [
+    path("", include("observability.urls")),  # /admin/redis/ (before the admin's), /metrics
     path("admin/", admin.site.urls),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("users.urls")),
     path("api/", include("caching.urls")),
     path("api/auth/", include("users.auth_urls")),
+    path("api-auth/", include(sign_in_pages)),  # the browsable API's sign-in pages
     path("api/", include("notifications.urls")),
     path("", include(notifications_pages)),
     path("api/health/", HealthView.as_view(), name="health"),

@@ -30,6 +30,7 @@ from redis import RedisError
 from rest_framework.exceptions import APIException
 from rest_framework.throttling import BaseThrottle
 
+from project.metrics import THROTTLE
 from project.redis.client import get_client
 from ratelimit import identity, keys
 from ratelimit.rates import Rate, parse_rate
@@ -133,6 +134,7 @@ class SlidingWindowThrottle(BaseThrottle):
         except RedisError as exc:
             return self._redis_failed(scope, exc)
         book.applied.append(Applied(self.policy or scope, rate, verdict))
+        THROTTLE.labels(scope, "admitted" if verdict.admitted else "refused").inc()
         if not verdict.admitted:
             self._wait = verdict.reset
             if not book.refused:
@@ -155,8 +157,10 @@ class SlidingWindowThrottle(BaseThrottle):
     def _redis_failed(self, scope: str, exc: RedisError) -> bool:
         failures[scope] += 1
         if settings.THROTTLE_FAIL_OPEN if self.fail_open is None else self.fail_open:
+            THROTTLE.labels(scope, "failed_open").inc()
             logger.warning("throttle %s: Redis unavailable, admitting (fail open): %s", scope, exc)
             return True
+        THROTTLE.labels(scope, "failed_closed").inc()
         logger.warning("throttle %s: Redis unavailable, refusing with 503: %s", scope, exc)
         raise ThrottleUnavailable from exc
 

@@ -12,17 +12,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("project", "caching", "sessions", "ratelimit", "jobs", "notifications", "users")
+PACKAGES = (
+    "project", "caching", "sessions", "ratelimit", "jobs", "notifications", "users",
+    "observability",
+)  # fmt: skip
 SKIPPED_DIRS = {"var", "__pycache__", "node_modules", "out", "charts"}  # and dot directories
 
 # Each unit may import itself and the units of lower layers (docs/architecture.md, Layers).
 LAYERS: list[tuple[str, ...]] = [
+    ("project.metrics",),
     ("project.redis", "project.env"),
     ("project.web", "project.startup"),
     ("project.locks", "project.events"),
     ("caching", "sessions", "ratelimit", "jobs"),
     ("notifications",),
     ("users",),
+    ("observability",),
 ]
 # The settings stand on the ground floor only; the URLconf and the entry points mount apps.
 SPECIAL = {

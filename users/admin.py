@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from redis import RedisError
 
 from sessions import services as sessions
+from users import counters
 from users.models import CounterFlush, User, UserTag
 
 
@@ -41,7 +42,7 @@ class UserAdmin(DjangoUserAdmin):
     date_hierarchy = "date_joined"
     readonly_fields = (
         "date_joined", "last_login", "updated_at", "version", "live_sessions",
-        "profile_views", "login_count", "points",
+        "profile_views", "login_count", "pending_counts", "points",
     )  # fmt: skip
     actions = ["revoke_sessions"]
     fieldsets = (
@@ -52,7 +53,15 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         ("Timestamps", {"fields": ("date_joined", "last_login", "updated_at", "version")}),
-        ("Activity", {"fields": ("profile_views", "login_count", "points")}),
+        (
+            "Activity",
+            {
+                "fields": ("profile_views", "login_count", "pending_counts", "points"),
+                "description": "Views and logins are counted in Redis and written here in "
+                "batches every COUNTER_FLUSH_SECONDS by the worker: the stored numbers lag "
+                "the API, which shows stored + pending.",
+            },
+        ),
         ("Sessions", {"fields": ("live_sessions",)}),
     )
     add_fieldsets = (
@@ -81,6 +90,19 @@ class UserAdmin(DjangoUserAdmin):
         except RedisError:
             return "unknown: Redis is unavailable"
         return f"{len(live)} (use the action 'Revoke all sessions' on the user list to end them)"
+
+    @admin.display(description="Waiting in Redis")
+    def pending_counts(self, user: User) -> str:
+        if user.pk is None:
+            return "-"
+        try:
+            waiting = counters.pending(user.pk)
+        except RedisError:
+            return "unknown: Redis is unavailable"
+        return (
+            f"{waiting.views} views, {waiting.logins} logins (the API shows "
+            f"{user.profile_views + waiting.views} and {user.login_count + waiting.logins})"
+        )
 
     @admin.action(description="Revoke all sessions of the selected users")
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -31,6 +31,7 @@ import redis
 
 from project.events import keys, scripts
 from project.events.delivery import Backoff, dispatch, read, text
+from project.metrics import EVENTS
 from project.redis.client import dedicated_client, get_client
 
 logger = logging.getLogger("project.events")
@@ -219,6 +220,7 @@ class StreamConsumer:
                 client, self.topic, **settle, mark="", consumer=self.consumer, reason=problem
             )
             self.counters["dead_lettered"] += 1
+            EVENTS.labels("dead_lettered").inc()
             logger.error("stream %s: %s dead-lettered (%s)", self.stream, text(entry_id), problem)
             return
         done = set(filter(None, detail.split(",")))
@@ -226,12 +228,14 @@ class StreamConsumer:
         if ok:
             scripts.settle(client, self.topic, **settle, mark=mark, consumer=self.consumer)
             self.counters["events"] += 1
+            EVENTS.labels("consumed").inc()
         else:  # stays pending: claimed again later, for the handlers that failed
             scripts.release(
                 client, self.topic, field=field, consumer=self.consumer,
                 done=sorted(done.union(succeeded)),
             )  # fmt: skip
             self.counters["failed_deliveries"] += 1
+            EVENTS.labels("failed").inc()
 
     def _deliveries(self, client: redis.Redis, entry_id: bytes) -> int:
         pending = client.xpending_range(

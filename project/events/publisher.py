@@ -24,6 +24,7 @@ from redis.cluster import RedisCluster
 
 from project.events import keys, scripts
 from project.events.envelope import Event
+from project.metrics import EVENTS
 from project.redis.breaker import CircuitBreaker
 from project.redis.client import get_client
 
@@ -46,17 +47,17 @@ class Publisher:
             self._outbox.append((topic, event))
             if len(self._outbox) > OUTBOX_SIZE:
                 _, dropped = self._outbox.popleft()
-                stats["dropped"] += 1
+                _count("dropped")
                 logger.error("events: outbox full, dropped %s %s", dropped.type, dropped.id)
             if not self.breaker.allow():
-                stats["deferred"] += 1
+                _count("deferred")
                 return False
             batch = list(self._outbox)
             try:
                 lost = self._send(batch)
             except RedisError as exc:
                 self.breaker.failure()
-                stats["deferred"] += 1
+                _count("deferred")
                 logger.warning(
                     "events: Redis unavailable, %d event(s) wait in the outbox: %s",
                     len(self._outbox), exc,
@@ -92,10 +93,15 @@ class Publisher:
         return len(self._outbox)
 
 
+def _count(outcome: str, n: int = 1) -> None:
+    stats[outcome] += n
+    EVENTS.labels(outcome).inc(n)
+
+
 def _account(published: int, lost: int) -> None:
-    stats["published"] += published
+    _count("published", published)
     if lost:
-        stats["lost"] += lost
+        _count("lost", lost)
         logger.error(
             "events: %d stream entries were trimmed before every consumer group handled "
             "them (a group fell more than EVENTS_STREAM_MAXLEN=%d behind)",

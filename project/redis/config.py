@@ -105,12 +105,12 @@ def cache_settings(
     key_prefix: str,
     socket_timeout: float,
     connect_timeout: float,
-    timed: bool = False,
 ) -> dict[str, Any]:
     """``CACHES["default"]`` for ``topology``: JSON values, short timeouts, no retries.
 
-    ``timed`` swaps in connections that count round trips for ``Server-Timing``
-    (standalone only: the Sentinel and Cluster clients make their own connections).
+    On a standalone Redis the connections count their round trips and errors
+    (``project.redis.timing``: ``/metrics``, ``Server-Timing``); the Sentinel and Cluster
+    clients make their own connections.
     """
     location, topology_options = cache_location_and_options(
         topology, sentinel_timeout=socket_timeout
@@ -122,7 +122,7 @@ def cache_settings(
     }
     if topology.kind != "cluster":  # the Cluster client installs its own (cluster.py)
         pool["redis_connect_func"] = epoch.on_connect  # notices a restart or a failover
-    if timed and topology.kind == "standalone":
+    if topology.kind == "standalone":
         from project.redis.timing import connection_class_for
 
         pool["connection_class"] = connection_class_for(topology.url)

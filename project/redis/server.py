@@ -58,3 +58,60 @@ def _saves(client: Redis) -> bool:
         return True
     values = reply.values() if isinstance(reply, dict) else []
     return any(str(value).strip() for value in values)
+
+
+def figures(client: Redis) -> list[dict[str, Any]]:
+    """What the admin's Redis dashboard shows of each server (each primary, on a Cluster):
+    ``INFO`` in plain numbers, the policy, and the slow log's last entries."""
+    reply = client.info()
+    nodes = reply if reply and all(isinstance(v, dict) for v in reply.values()) else {"": reply}
+    found = []
+    for name, info in sorted(nodes.items()):
+        hits, misses = int(info.get("keyspace_hits", 0)), int(info.get("keyspace_misses", 0))
+        found.append(
+            {
+                "node": name or "the server",
+                "version": info.get("redis_version", "?"),
+                "uptime_s": int(info.get("uptime_in_seconds", 0)),
+                "used_memory": int(info.get("used_memory", 0)),
+                "used_memory_peak": int(info.get("used_memory_peak", 0)),
+                "fragmentation": float(info.get("mem_fragmentation_ratio", 0) or 0),
+                "maxmemory": int(info.get("maxmemory", 0) or 0),
+                "maxmemory_policy": str(info.get("maxmemory_policy", "")),
+                "clients": int(info.get("connected_clients", 0)),
+                "ops_per_sec": int(info.get("instantaneous_ops_per_sec", 0)),
+                "evicted_keys": int(info.get("evicted_keys", 0)),
+                "expired_keys": int(info.get("expired_keys", 0)),
+                "keyspace_hits": hits,
+                "keyspace_misses": misses,
+                "hit_ratio": hits / (hits + misses) if hits + misses else None,
+                "keys": _keys(info),
+            }
+        )
+    return found
+
+
+def _keys(info: dict[str, Any]) -> int:
+    """The keys of every database ``INFO keyspace`` lists (``db0: {keys: 12, ...}``)."""
+    return sum(
+        int(db.get("keys", 0))
+        for name, db in info.items()
+        if name.startswith("db") and isinstance(db, dict)
+    )
+
+
+def slow_log(client: Redis, count: int = 10) -> list[dict[str, Any]]:
+    """The slow log's last ``count`` entries (all nodes' on a Cluster): when, how long, what."""
+    try:
+        reply = client.slowlog_get(count)
+    except ResponseError:  # denied (an ACL, a managed Redis)
+        return []
+    entries = reply if isinstance(reply, list) else [e for v in reply.values() for e in v]
+    found: list[dict[str, Any]] = []
+    for entry in entries:
+        command = entry.get("command", b"")
+        text = command.decode(errors="replace") if isinstance(command, bytes) else str(command)
+        found.append(
+            {"at": int(entry["start_time"]), "micros": int(entry["duration"]), "command": text}
+        )
+    return sorted(found, key=lambda e: e["at"], reverse=True)[:count]

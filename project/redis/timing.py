@@ -5,7 +5,8 @@ Anyone can then see in the browser's dev tools what a cached read saves, e.g.
 
 Redis round trips are counted in the connection class (one ``send_packed_command`` is one
 round trip: a pipeline or a single command), so every client on the shared pool is seen:
-the cache, sessions, direct commands. On when ``SERVER_TIMING=1`` (default with DEBUG).
+the cache, sessions, direct commands; the same class counts them for ``/metrics`` in every
+request or not. The header is on when ``SERVER_TIMING=1`` (default with DEBUG).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from redis.connection import (
     SSLConnection,
     UnixDomainSocketConnection,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from project.metrics import REDIS_ERRORS, REDIS_ROUND_TRIPS
 
 
 @dataclass
@@ -49,28 +54,34 @@ _current: ContextVar[Recorder | None] = ContextVar("server_timing", default=None
 
 
 class _Timed(AbstractConnection):
-    """Adds the time spent sending and reading to the current request's recorder."""
+    """Counts round trips and failed ones (``project.metrics``) and adds the time spent
+    sending and reading to the current request's recorder, if any."""
 
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        REDIS_ROUND_TRIPS.inc()
         recorder = _current.get()
-        if recorder is None:
-            return super().send_packed_command(command, check_health)
         start = time.perf_counter()
         try:
             return super().send_packed_command(command, check_health)
+        except (RedisConnectionError, RedisTimeoutError):
+            REDIS_ERRORS.inc()
+            raise
         finally:
-            recorder.round_trips += 1
-            recorder.redis_seconds += time.perf_counter() - start
+            if recorder is not None:
+                recorder.round_trips += 1
+                recorder.redis_seconds += time.perf_counter() - start
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         recorder = _current.get()
-        if recorder is None:
-            return super().read_response(*args, **kwargs)
         start = time.perf_counter()
         try:
             return super().read_response(*args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError):
+            REDIS_ERRORS.inc()
+            raise
         finally:
-            recorder.redis_seconds += time.perf_counter() - start
+            if recorder is not None:
+                recorder.redis_seconds += time.perf_counter() - start
 
 
 class TimedConnection(_Timed, Connection):

@@ -1,11 +1,16 @@
-"""Project-wide views: the API root and health."""
+"""Project-wide views: the API root and health; how the browsable API shows a view's
+docstring (``VIEW_DESCRIPTION_FUNCTION``)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, connection
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from drf_spectacular.utils import extend_schema, inline_serializer
 from redis import Redis, RedisError
 from rest_framework import serializers
@@ -13,13 +18,30 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.views import APIView
+from rest_framework.views import APIView, get_view_description
 
 from project.redis import server
 from project.redis.client import get_client
 from project.web.errors import REDIS_RETRY_AFTER
 
 logger = logging.getLogger(__name__)
+
+CODE = re.compile(r"``(.+?)``")  # the docstrings' literals, reST style
+
+
+def view_description(view: Any, html: bool = False) -> str:
+    """DRF's description of a view, its docstring (OPTIONS gets it as written), as the
+    browsable API shows it: paragraphs rewrapped, ``literals`` as code, the rest escaped."""
+    text = get_view_description(view, html=False)
+    if not html:
+        return text
+    paragraphs = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
+    return mark_safe("".join(_paragraph(p) for p in paragraphs if p))
+
+
+def _paragraph(text: str) -> str:
+    return "<p>" + CODE.sub(r"<code>\1</code>", escape(text)) + "</p>"
+
 
 # Route names listed by the API root, in the order a newcomer would try them.
 API_ROOT_ROUTES = {
@@ -54,12 +76,13 @@ class ApiRootView(APIView):
 # Staff see more under ``detail``: each app registers what it has to say (``health_detail``),
 # so this floor imports no app.
 DETAILS: dict[str, Callable[[], object]] = {}
+Detail = TypeVar("Detail", bound=Callable[[], object])
 
 
-def health_detail(name: str) -> Callable[[Callable[[], object]], Callable[[], object]]:
+def health_detail(name: str) -> Callable[[Detail], Detail]:
     """Register ``function()`` as the ``detail.<name>`` staff see in ``/api/health/``."""
 
-    def register(function: Callable[[], object]) -> Callable[[], object]:
+    def register(function: Detail) -> Detail:
         DETAILS[name] = function
         return function
 

@@ -16,11 +16,7 @@ break (docs/sessions.md):
 - a Redis error raises :class:`SessionUnavailableError`, which the middleware turns into a
   503 with the cookie untouched: a blip never logs anyone out (django-redis-sessions#60).
 
-``aload``, ``aexists`` and ``asave`` run on redis.asyncio (what an async view's
-``request.auser()`` and a session it changes need); ``asave`` of a new session or of one
-changing hands (``alogin``, ``acycle_key``) and the other async methods come from
-``SessionBase``, which runs the sync twin in a thread: they also prune and revoke across the
-owner's session list, a few round trips that happen once per sign-in.
+``aload``, ``aexists`` and ``asave`` run on redis.asyncio (``native_async.py``).
 Authenticated sessions are listed in a per-user index (``sessions.services``).
 """
 
@@ -28,18 +24,15 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 from django.contrib.sessions.backends.base import (
     VALID_KEY_CHARS,
     CreateError,
-    SessionBase,
     UpdateError,
 )
 from django.core import signing
@@ -47,19 +40,18 @@ from django.utils.crypto import get_random_string
 from redis import Redis, RedisError
 from redis.client import Pipeline
 
-from project.redis.aclient import get_async_client
 from project.redis.client import get_client
 from project.redis.scripts import batch
 from sessions import keys, scripts, services
+from sessions.backends.failures import SessionUnavailableError, now_ms, succeeded, unavailable
+from sessions.backends.native_async import NativeAsync
+
+__all__ = ["SessionStore", "SessionUnavailableError"]
 
 logger = logging.getLogger("sessions")
 
 
-class SessionUnavailableError(Exception):
-    """Redis could not be reached: answer 503 and leave the cookie alone."""
-
-
-class SessionStore(SessionBase):
+class SessionStore(NativeAsync):
     # Metadata for the user's session list, set by sessions.middleware per request.
     client_ip: str = ""
     user_agent: str = ""
@@ -77,7 +69,8 @@ class SessionStore(SessionBase):
         try:
             yield get_client()
         except RedisError as exc:
-            raise _unavailable(operation, exc) from exc
+            raise unavailable(operation, exc) from exc
+        succeeded(operation)
 
     # --- The SessionBase contract -----------------------------------------------------
 
@@ -89,19 +82,6 @@ class SessionStore(SessionBase):
         data = self._accept(fields)
         if data:
             self._touch_if_due(key, data)
-        return data
-
-    async def aload(self) -> dict[str, Any]:
-        """``load`` on redis.asyncio (Django's default runs the sync one in a thread); the
-        rare "last seen" write, at most once a minute per session, still does."""
-        key = keys.session(cast(str, self.session_key))
-        try:
-            fields = await get_async_client().hmget(key, ["d", "u", "s"])
-        except RedisError as exc:
-            raise _unavailable("load", exc) from exc
-        data = self._accept(cast("list[bytes | None]", fields))
-        if data and self._touch_due():
-            await self._atouch(key, data)
         return data
 
     def _accept(self, fields: list[bytes | None]) -> dict[str, Any]:
@@ -121,12 +101,6 @@ class SessionStore(SessionBase):
     def exists(self, session_key: str) -> bool:
         with self._redis("exists") as client:
             return bool(client.exists(keys.session(session_key)))
-
-    async def aexists(self, session_key: str) -> bool:
-        try:
-            return bool(await get_async_client().exists(keys.session(session_key)))
-        except RedisError as exc:
-            raise _unavailable("exists", exc) from exc
 
     def create(self) -> None:
         while True:
@@ -153,7 +127,7 @@ class SessionStore(SessionBase):
         if must_create:
             with self._redis("create") as client:
                 created = scripts.create(
-                    client, key, data=self.encode(data), ttl=age, now_ms=_now_ms(), user_id=user_id
+                    client, key, data=self.encode(data), ttl=age, now_ms=now_ms(), user_id=user_id
                 )
             if not created:
                 raise CreateError
@@ -181,36 +155,6 @@ class SessionStore(SessionBase):
                 raise UpdateError
         if must_create or user_id != self._owner:
             self._reindex(self.session_key, user_id, age, new_key=must_create)
-        self._loaded = copy.deepcopy(data)
-        return None
-
-    async def asave(self, must_create: bool = False) -> None:
-        """``save`` on redis.asyncio for a session that exists and keeps its owner: what a
-        request does to it (a change, or a TTL refresh with ``SESSION_SAVE_EVERY_REQUEST``).
-        A new session or a new owner goes to ``save`` in a thread (see the module's doc)."""
-        if self.session_key is None or must_create:
-            return await sync_to_async(self.save)(must_create)
-        data = await self._aget_session()  # type: ignore[attr-defined]  # as save()'s
-        user_id = str(data.get(USER_ID_KEY, ""))
-        if user_id != self._owner:
-            return await sync_to_async(self.save)()
-        age = self.get_expiry_age()  # the data is loaded: no I/O
-        if age <= 0:
-            return await self.adelete()
-        key = keys.session(self.session_key)
-        client = get_async_client()
-        try:
-            if data == self._loaded:  # unchanged: only the TTLs (two round trips, not one)
-                saved = bool(await client.expire(key, age))
-            else:
-                encoded = self.encode(data)
-                saved = await scripts.aupdate(client, key, data=encoded, ttl=age, user_id=user_id)
-            if saved and user_id:
-                await self._akeep_indexed(client, user_id, age)
-        except RedisError as exc:
-            raise _unavailable("update", exc) from exc
-        if not saved:
-            raise UpdateError  # gone (logged out elsewhere): stay gone
         self._loaded = copy.deepcopy(data)
         return None
 
@@ -243,11 +187,11 @@ class SessionStore(SessionBase):
 
     def _touch_due(self) -> bool:
         interval = settings.SESSION_LAST_SEEN_INTERVAL * 1000
-        return bool(self._owner) and _now_ms() - self._last_seen >= interval
+        return bool(self._owner) and now_ms() - self._last_seen >= interval
 
     def _touch_if_due(self, key: str, data: dict[str, Any]) -> None:
         """Record last-seen at most once per SESSION_LAST_SEEN_INTERVAL (not per request)."""
-        now = _now_ms()
+        now = now_ms()
         if self._touch_due():
             with self._redis("touch") as client:
                 # Now and then, an index lost to eviction gets this live session back.
@@ -256,25 +200,6 @@ class SessionStore(SessionBase):
                     age = self.get_expiry_age(expiry=data.get("_session_expiry"))
                     self._keep_indexed(client, self._owner, age)
             self._last_seen = now
-
-    async def _atouch(self, key: str, data: dict[str, Any]) -> None:
-        """``_touch_if_due`` on redis.asyncio."""
-        now = _now_ms()
-        client = get_async_client()
-        try:
-            if await scripts.atouch(client, key, now_ms=now):
-                age = self.get_expiry_age(expiry=data.get("_session_expiry"))
-                await self._akeep_indexed(client, self._owner, age)
-        except RedisError as exc:
-            raise _unavailable("touch", exc) from exc
-        self._last_seen = now
-
-    async def _akeep_indexed(self, client: Any, user_id: str, age: int) -> None:
-        assert self.session_key is not None
-        await services.akeep_indexed(
-            client, user_id=user_id, session_key=self.session_key, ip=self.client_ip,
-            user_agent=self.user_agent, ttl=age,
-        )  # fmt: skip
 
     def _keep_indexed(self, client: Any, user_id: str, age: int) -> None:
         assert self.session_key is not None
@@ -294,12 +219,3 @@ class SessionStore(SessionBase):
                     user_agent=self.user_agent, ttl=age, client=client,
                 )  # fmt: skip
         self._owner = user_id
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def _unavailable(operation: str, exc: RedisError) -> SessionUnavailableError:
-    logger.warning("session: %s failed, Redis unavailable: %s", operation, exc)
-    return SessionUnavailableError(f"session store unavailable ({operation})")

@@ -40,6 +40,19 @@ def test_admin_add_and_change_pages_render(
     assert b"Updated at" in page.content  # timestamps shown read-only
 
 
+def test_the_change_page_says_what_waits_in_redis_for_the_next_flush(
+    admin_client_: Client, make_user: Callable[..., User]
+) -> None:
+    from users import counters
+
+    user = make_user()
+    for _ in range(3):
+        counters.count_view(user.pk)
+    page = admin_client_.get(f"/admin/users/user/{user.pk}/change/").content.decode()
+    assert "3 views, 0 logins (the API shows 3 and 0)" in page
+    assert "every COUNTER_FLUSH_SECONDS" in page
+
+
 def test_admin_creates_a_user_with_email(
     admin_client_: Client, no_inline_tags: dict[str, str]
 ) -> None:
