@@ -1,7 +1,7 @@
 """Every response counted (``project.metrics``), and the counts over time in Redis.
 
 :class:`MetricsMiddleware` counts each response by route, method and status and times it.
-After a response, at most every ``FLUSH_SECONDS``, the process adds what its counters gained
+After a response, at most every ``FLUSH_SECONDS`` (2), the process adds what its counters gained
 since its last flush to the current time bucket: one Redis hash per ``BUCKET_SECONDS``,
 ``{prefix}:metrics:series:<bucket>``, a field per counted thing, expiring after ``KEEP``
 buckets. Every process adds its own, so a bucket holds the sum of all of them, on every
@@ -30,7 +30,7 @@ logger = logging.getLogger("project.metrics")
 
 BUCKET_SECONDS = 10
 KEEP = 360  # buckets: an hour
-FLUSH_SECONDS = 5.0
+FLUSH_SECONDS = 2.0
 
 
 def series_key(bucket: int) -> str:
