@@ -27,11 +27,14 @@ OUT = ROOT / "bench" / "out"
 CHARTS = ROOT / "bench" / "charts"
 
 
-def run(name: str, *args: str) -> float:
-    print(f"== {name}", flush=True)
+def run(name: str, *args: str, step: str = "") -> float:
+    """One scenario, said as it starts (``step``: "3/12") and as it ends, with its time."""
+    print(f"== {step + ' ' if step else ''}{name} {' '.join(args)}".rstrip(), flush=True)
     begin = time.monotonic()
     subprocess.run([sys.executable, f"bench/{name}.py", *args], cwd=ROOT, check=True)
-    return round(time.monotonic() - begin, 1)
+    took = round(time.monotonic() - begin, 1)
+    print(f"== {step + ' ' if step else ''}{name}: done in {took} s", flush=True)
+    return took
 
 
 def environment() -> dict:
@@ -83,22 +86,32 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for stale in OUT.glob("*.json"):
         stale.unlink()
-    durations = {"floor": run("floor")}
     # Sample sizes keep the whole run under 10 minutes on 2 cores (the HTTP part is 5.5).
-    durations["cache_reads_sqlite"] = run("cache_reads", "--db", "sqlite", "--n", "1500")
+    scenarios: list[tuple[str, str, tuple[str, ...]]] = [
+        ("floor", "floor", ()),
+        ("cache_reads_sqlite", "cache_reads", ("--db", "sqlite", "--n", "1500")),
+    ]
     if postgres_listening():
-        durations["cache_reads_postgres"] = run("cache_reads", "--db", "postgres", "--n", "1500")
-    durations["sessions"] = run("sessions")
-    durations["throttle"] = run("throttle")
-    durations["events"] = run("events", "--latency-n", "1000")
-    durations["structures"] = run("structures")
-    durations["growth"] = run("growth")
-    durations["tasks"] = run("tasks")
-    durations["notifications"] = run("notifications")
+        scenarios.append(
+            ("cache_reads_postgres", "cache_reads", ("--db", "postgres", "--n", "1500"))
+        )
+    scenarios += [
+        ("sessions", "sessions", ()),
+        ("throttle", "throttle", ()),
+        ("events", "events", ("--latency-n", "1000")),
+        ("structures", "structures", ()),
+        ("growth", "growth", ()),
+        ("tasks", "tasks", ()),
+        ("notifications", "notifications", ()),
+    ]
     if shutil.which("redis-cli"):
-        durations["topologies"] = run("topologies")
+        scenarios.append(("topologies", "topologies", ()))
     if shutil.which("wrk"):
-        durations["http"] = run("http_load", "--seconds", str(args.http_seconds))
+        scenarios.append(("http", "http_load", ("--seconds", str(args.http_seconds))))
+    durations = {
+        key: run(name, *options, step=f"{n}/{len(scenarios)}")
+        for n, (key, name, options) in enumerate(scenarios, 1)
+    }
     results = {path.stem: json.loads(path.read_text()) for path in sorted(OUT.glob("*.json"))}
     results["environment"] = environment()
     results["durations_s"] = durations
