@@ -37,7 +37,8 @@ class SessionMiddleware(DjangoSessionMiddleware):
         # SESSION_ENGINE is sessions.backends.redis, whose SessionStore process_request made.
         session = cast(SessionStore, request.session)
         session.client_ip = client_ip(request)
-        session.user_agent = request.headers.get("User-Agent", "")[:300]
+        # From META: request.headers would build a dict of every header on each request.
+        session.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, SessionUnavailableError):
