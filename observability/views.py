@@ -13,7 +13,7 @@ from redis import RedisError
 
 from observability import panels
 from project.redis.client import get_client
-from project.web.observed import BUCKET_SECONDS
+from project.web import observed
 
 logger = logging.getLogger("observability")
 REFRESH_SECONDS = 5
@@ -23,7 +23,9 @@ REFRESH_SECONDS = 5
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The page; with ``?panels=1`` only its panels (what the page fetches to refresh)."""
     try:
-        shown, unavailable = panels.build(get_client()), ""
+        client = get_client()
+        observed.series.flush(client)  # this process's latest counts are in the panels too
+        shown, unavailable = panels.build(client), ""
     except (RedisError, DatabaseError) as exc:
         logger.warning("dashboard: Redis unavailable: %s", exc)
         shown = []
@@ -37,7 +39,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "panels": shown,
         "unavailable": unavailable,
         "refresh_seconds": REFRESH_SECONDS,
-        "window_minutes": panels.WINDOW * BUCKET_SECONDS // 60,
+        "window_minutes": panels.WINDOW * observed.BUCKET_SECONDS // 60,
     }
     template = (
         "observability/panels.html" if request.GET.get("panels") else "observability/dashboard.html"

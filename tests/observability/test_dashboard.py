@@ -22,15 +22,19 @@ PANELS = ("server", "requests", "cache", "throttles", "sessions", "events", "que
           "writeback", "memory")  # fmt: skip
 
 
-@pytest.fixture
-def flush_every_response(monkeypatch: pytest.MonkeyPatch, redis_client: Any) -> None:
-    """Each response adds this process's counts to the buckets (not every few seconds),
-    from empty buckets: what earlier tests counted is added, then dropped."""
-    monkeypatch.setattr(observed, "FLUSH_SECONDS", 0.0)
-    monkeypatch.setattr(observed.series, "_next", 0.0)
+def empty_buckets(redis_client: Any) -> None:
+    """What earlier tests counted in this process is added to the buckets, then dropped."""
     observed.series.flush()
     for key in redis_client.scan_iter(match=observed.series_key(0)[:-1] + "*"):
         redis_client.delete(key)
+
+
+@pytest.fixture
+def flush_every_response(monkeypatch: pytest.MonkeyPatch, redis_client: Any) -> None:
+    """Each response adds this process's counts to the buckets (not every few seconds)."""
+    monkeypatch.setattr(observed, "FLUSH_SECONDS", 0.0)
+    monkeypatch.setattr(observed.series, "_next", 0.0)
+    empty_buckets(redis_client)
 
 
 @pytest.fixture
@@ -84,6 +88,22 @@ def test_every_panel_is_drawn_with_the_counts_of_the_traffic(
     fragment = staff.get("/admin/redis/?panels=1").content.decode()  # what the page refetches
     assert 'id="panel-cache"' in fragment
     assert "<html" not in fragment
+
+
+def test_the_page_shows_what_its_own_process_counted_since_its_last_flush(
+    staff: BrowserClient, make_user: Callable[..., User],
+    new_api: Callable[..., BrowserClient], monkeypatch: pytest.MonkeyPatch, redis_client: Any,
+) -> None:  # fmt: skip
+    """runserver is one process: its reads just before the page must be on it, though no
+    response since added them to the buckets."""
+    user = make_user(username="just-read")
+    empty_buckets(redis_client)
+    monkeypatch.setattr(observed.series, "_next", float("inf"))  # no response flushes
+    reader = new_api()
+    for _ in range(5):
+        assert reader.get(f"/api/users/{user.pk}/").status_code == 200
+    html = staff.get("/admin/redis/").content.decode()
+    assert number(html, "cache", "hits") == "4"
 
 
 def test_a_redis_that_cannot_be_read_is_a_message_not_a_500(
