@@ -152,7 +152,11 @@ def test_commands_that_start_the_app_announce_the_local_redis(
 def test_make_targets_run_the_everyday_commands(target: str, command: str) -> None:
     """``make -n`` prints what the target would run (the venv's install too, when stale)."""
     result = subprocess.run(
-        ["make", "-n", target], cwd=BASE_DIR, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", target],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("DJANGO_DEBUG=1 "), result.stdout
