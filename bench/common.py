@@ -202,3 +202,46 @@ def _us(latency: str | None) -> float | None:
         raise ValueError(f"wrk latency {latency!r}")
     scale = {"us": 1, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}[found.group(2)]
     return round(float(found.group(1)) * scale, 1)
+
+
+# --- Processes' CPU and the Redis server's counters (bench/hot_path.py) -------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's arbiter: its workers; uvicorn
+    ``--workers N``: the supervisor's worker processes, and multiprocessing's resource
+    tracker), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after it.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of ``pids`` (each process's threads included), in seconds; a process
+    gone counts 0, so compare the pids of both readings."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
+    return total / CLOCK_TICKS

@@ -72,6 +72,7 @@ def environment() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--http-seconds", type=int, default=20)
+    parser.add_argument("--hot-seconds", type=int, default=5, help="hot path: per cell and round")
     parser.add_argument(
         "--from-results",
         action="store_true",
@@ -86,7 +87,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for stale in OUT.glob("*.json"):
         stale.unlink()
-    # Sample sizes keep the whole run under 10 minutes on 2 cores (the HTTP part is 5.5).
+    # Sample sizes keep the whole run under 10 minutes on 2 cores (the HTTP part is 5.5),
+    # the hot path aside (about 7 more: 26 cells, each 1 s warm-up + 3 rounds of 5 s).
     scenarios: list[tuple[str, str, tuple[str, ...]]] = [
         ("floor", "floor", ()),
         ("cache_reads_sqlite", "cache_reads", ("--db", "sqlite", "--n", "1500")),
@@ -108,6 +110,7 @@ def main() -> None:
         scenarios.append(("topologies", "topologies", ()))
     if shutil.which("wrk"):
         scenarios.append(("http", "http_load", ("--seconds", str(args.http_seconds))))
+        scenarios.append(("hot_path", "hot_path", ("--seconds", str(args.hot_seconds))))
     durations = {
         key: run(name, *options, step=f"{n}/{len(scenarios)}")
         for n, (key, name, options) in enumerate(scenarios, 1)
@@ -324,6 +327,7 @@ def report(r: dict) -> str:
                         on["p99"],
                     )
                 )
+    lines += _hot_path(r)
     lines += _tasks(r)
     lines += _notifications(r)
     g = r["growth"]
@@ -373,6 +377,79 @@ def _table(head: tuple, rows: list[tuple]) -> list[str]:
 
 def _pick(results: dict, *names: str) -> list[tuple[str, dict]]:
     return [(name, results[name]) for name in names]
+
+
+def _hot_path(r: dict) -> list[str]:
+    """The app's cached detail beside its floors and FastAPI doing the same work, one run."""
+    if "hot_path" not in r:  # results from before bench/hot_path.py
+        return []
+    h = r["hot_path"]
+    servers = h["servers"]
+    packages = ", ".join(f"{k} {v}" for k, v in h.get("packages", {}).items())
+    lines = [
+        "",
+        f"## Hot path ({h['database']}, wrk 2 threads × {h['connections']} connections, "
+        f"{h['seconds']} s per cell, median of {h['rounds']} interleaved rounds)",
+        "",
+        "Every (server, path) below was loaded in the same run, round-robin, the order "
+        "reversed every other round; all the servers ran at once with the same environment "
+        f"(DEBUG off, no Server-Timing, throttles at {h['throttle_rates'].split(',')[0]} for "
+        "every scope: every check runs, none refuses). Worker CPU is utime + stime of the "
+        "server's worker processes over the requests wrk counted; Redis round trips are the "
+        "bench Redis's `total_reads_processed` per request (its `total_commands_processed` "
+        "beside them: a script's inner commands count there). × floor: over the DRF "
+        f"one-GET floor's worker CPU under gunicorn sync (`{h['floor']}`); × own: over the "
+        "same server's. A round-trip target is met up to "
+        f"{h.get('trips_slack', 0.05)} above it (each process's periodic writes ride on "
+        "requests). The signed-in viewer reads another user's detail. Load average "
+        f"{h['load_average_before']} before, {h['load_average_after']} after.",
+        "",
+        "Servers: "
+        + "; ".join(
+            f"`{x['command']}` ({x['workers']} worker{'s' if x['workers'] != 1 else ''})"
+            for x in servers.values()
+        )
+        + (f". Packages: {packages}." if packages else "."),
+    ]
+    lines += _table(
+        (
+            "path",
+            "server",
+            "worker CPU µs/req",
+            "× floor",
+            "× own",
+            "Redis round trips",
+            "Redis commands",
+            "Redis CPU µs/req",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+        ),
+        [
+            (
+                f"{c.get('label', c['endpoint'])} (`{c['path']}`)",
+                c["server"],
+                f"{c['cpu_us']:,.0f}",
+                "" if c["x_floor"] is None else f"{c['x_floor']:.2f}",
+                "" if c["x_own_floor"] is None else f"{c['x_own_floor']:.2f}",
+                f"{c['redis_reads']:.2f}",
+                f"{c['redis_commands']:.2f}",
+                f"{c['redis_cpu_us']:.0f}",
+                f"{c['requests_per_second']:,.0f}",
+                "" if c["p50_us"] is None else f"{c['p50_us'] / 1000:.2f}",
+                "" if c["p99_us"] is None else f"{c['p99_us'] / 1000:.2f}",
+            )
+            for c in h["cells"]
+        ],
+    )
+    met = {True: "yes", False: "**no**", None: "n/a"}
+    lines += _table(
+        ("hot-path target (same run)", "limit", "met", "measured"),
+        [(t["target"], f"≤ {t['limit']}", met[t["met"]], t["measured"]) for t in h["targets"]],
+    )
+    if h.get("checks"):
+        lines += ["", "Checks: " + "; ".join(h["checks"]) + "."]
+    return lines
 
 
 def _tasks(r: dict) -> list[str]:
@@ -689,6 +766,11 @@ def _targets(r: dict) -> list[str]:
                     ),
                 )
             )
+    checks += [
+        (f"hot path: {t['target']}", t["met"], t["measured"])
+        for t in r.get("hot_path", {}).get("targets", [])  # none in results before it
+        if t["met"] is not None
+    ]
     lines = ["## Targets", "", _row("target", "met", "measured"), _row("---", "---", "---")]
     lines += [_row(name, "yes" if ok else "**no**", detail) for name, ok, detail in checks]
     return lines
